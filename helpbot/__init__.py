@@ -1,0 +1,1 @@
+"""helpbot's composition root: the CLI and the all-in-one `helpbot up`."""

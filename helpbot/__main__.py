@@ -1,0 +1,5 @@
+"""`python -m helpbot` runs the CLI."""
+
+from helpbot.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""The CLI's shared pieces: the Typer apps, consoles, progress bars and service wiring."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from knowledge.services import Services
+from knowledge.settings import Settings
+
+app = typer.Typer(help="helpbot: cited answers from your policies, in Slack.", no_args_is_help=True)
+docs_app = typer.Typer(help="The document registry.", no_args_is_help=True)
+db_app = typer.Typer(help="The SQL database.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+app.add_typer(db_app, name="db")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def services() -> Services:
+    """Settings from the environment and .env, logging configured, services built lazily."""
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return Services.from_settings(settings)
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )

@@ -1,0 +1,16 @@
+"""The `helpbot` command line: the composition root that wires every layer together."""
+
+from __future__ import annotations
+
+from helpbot.app import app
+from helpbot.commands import evaluate, knowledge
+
+__all__ = ["app", "evaluate", "knowledge", "main"]
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

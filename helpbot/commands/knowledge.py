@@ -1,0 +1,313 @@
+"""Knowledge commands: ingest, docs list/show/delete, search, db upgrade, config, up."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from helpbot.app import app, console, db_app, docs_app, err, progress, services
+from knowledge.ingest import FileResult, SourceFile, walk
+from knowledge.retrieval import Passage
+from knowledge.settings import Settings
+from knowledge.stores.base import EVERYONE
+
+
+# --- ingestion ---------------------------------------------------------------------------
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    audience: Annotated[list[str] | None, typer.Option(help="Who may see them (repeat).")] = None,
+    owner: Annotated[str | None, typer.Option(help="Owner (an email) to nudge on review.")] = None,
+    review_by: Annotated[str | None, typer.Option(help="Review-by date, YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Parse, chunk, embed and index documents; unchanged files are skipped."""
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]not found:[/] {', '.join(map(str, missing))}")
+        raise typer.Exit(2)
+    svc = services()
+    files = list(walk(paths))
+    overrides: dict[str, Any] = {"actor": "cli"}
+    if audience:
+        overrides["audiences"] = tuple(audience)
+    if owner:
+        overrides["owner"] = owner
+    if review_by:
+        overrides["review_by"] = date.fromisoformat(review_by)
+    results: list[FileResult] = []
+    with progress() as bar:
+        task = bar.add_task("ingesting", total=len(files))
+        for result in svc.ingestor(**overrides).ingest(SourceFile.from_path(f) for f in files):
+            results.append(result)
+            bar.advance(task)
+            if not as_json:
+                bar.console.print(_result_line(result))
+    optimize = getattr(svc.store, "optimize", None)
+    if optimize:
+        optimize()
+    if as_json:
+        console.print_json(data=[r.__dict__ for r in results])
+    else:
+        _summary(results)
+    if any(r.outcome == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def _result_line(result: FileResult) -> str:
+    if result.outcome == "failed":
+        return f"[red]✗ {result.name}[/]: {result.error}"
+    if result.outcome == "unchanged":
+        return f"[dim]= {result.name}: unchanged (v{result.version})[/]"
+    target = f"{result.document_id} v{result.version}"
+    return f"[green]✓ {result.name}[/] -> {target}, {result.chunks} chunks"
+
+
+def _summary(results: list[FileResult]) -> None:
+    counts = {o: sum(r.outcome == o for r in results) for o in ("indexed", "unchanged", "failed")}
+    chunks = sum(r.chunks for r in results if r.outcome == "indexed")
+    console.print(
+        f"{len(results)} files: {counts['indexed']} indexed ({chunks} chunks), "
+        f"{counts['unchanged']} unchanged, {counts['failed']} failed"
+    )
+
+
+# --- registry ----------------------------------------------------------------------------
+@docs_app.command("list")
+def docs_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include deleted documents.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every document with its version, status, chunks and review date."""
+    from knowledge.db import documents as registry
+
+    with services().db.session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": d.id,
+                "title": d.title,
+                "version": d.live_version,
+                "status": d.status,
+                "chunks": d.chunk_count,
+                "audiences": d.audiences,
+                "owner": d.owner,
+                "review_by": d.review_by.isoformat() if d.review_by else None,
+                "source": d.source_uri,
+                "error": d.last_error,
+            }
+            for d in registry.list_all(session, include_deleted=all_)
+        ]
+    if as_json:
+        console.print_json(data=rows)
+        return
+    table = Table("id", "title", "v", "status", "chunks", "audiences", "review by", "error")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["title"],
+            str(row["version"] or "-"),
+            row["status"],
+            str(row["chunks"]),
+            ",".join(row["audiences"]),
+            row["review_by"] or "-",
+            (row["error"] or "")[:60],
+        )
+    console.print(table)
+
+
+@docs_app.command("show")
+def docs_show(
+    document: Annotated[str, typer.Argument(help="Document id, source URI or file name.")],
+    chunks: Annotated[bool, typer.Option(help="Also print the live version's chunks.")] = False,
+) -> None:
+    """One document: metadata, version history and (optionally) its chunks."""
+    from knowledge.db import documents as registry
+
+    svc = services()
+    with svc.db.session() as session:
+        doc = registry.resolve(session, document)
+        if doc is None:
+            err.print(f"[red]no document {document!r}[/]")
+            raise typer.Exit(1)
+        console.print(f"[bold]{doc.title}[/]  ({doc.id})")
+        for label, value in [
+            ("source", doc.source_uri),
+            ("status", doc.status),
+            ("live version", doc.live_version),
+            ("chunks", doc.chunk_count),
+            ("owner", doc.owner),
+            ("audiences", ", ".join(doc.audiences)),
+            ("review by", doc.review_by),
+            ("last error", doc.last_error),
+        ]:
+            console.print(f"  {label:>12}: {value if value is not None else '-'}")
+        history = Table("version", "status", "file", "type", "chunks", "hash", "created", "error")
+        for v in doc.versions:
+            history.add_row(
+                str(v.version),
+                v.status,
+                v.file_name,
+                v.doc_type,
+                str(v.chunk_count),
+                v.content_hash[:10],
+                v.created_at.strftime("%Y-%m-%d %H:%M"),
+                (v.error or "")[:50],
+            )
+        console.print(history)
+        doc_id, live = doc.id, doc.live_version
+    if chunks and live is not None:
+        from knowledge.stores.base import SearchFilter
+
+        hits = svc.store.search(
+            "",
+            [0.0] * svc.embedder.dimension,
+            k=10_000,
+            mode="vector",
+            filters=SearchFilter(document_ids=[doc_id]),
+        )
+        for hit in sorted(hits, key=lambda h: h.chunk.chunk_index):
+            if hit.chunk.version == live:
+                console.rule(f"#{hit.chunk.chunk_index} {hit.chunk.section}")
+                console.print(hit.chunk.text)
+
+
+@docs_app.command("delete")
+def docs_delete(
+    document: Annotated[str, typer.Argument(help="Document id, source URI or file name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a document: it stops being served at once."""
+    from knowledge.db import documents as registry
+
+    svc = services()
+    with svc.db.session() as session:
+        doc = registry.resolve(session, document)
+        if doc is None or doc.status == "deleted":
+            err.print(f"[red]no document {document!r}[/]")
+            raise typer.Exit(1)
+        doc_id, title = doc.id, doc.title
+    if not yes and not typer.confirm(f"Delete {title!r} ({doc_id})?"):
+        raise typer.Exit(1)
+    removed = svc.ingestor(actor="cli").delete(doc_id, actor="cli")
+    console.print(f"deleted {doc_id}: {removed} chunks removed")
+
+
+# --- search and evaluation ----------------------------------------------------------------
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option(help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or vector.")] = "hybrid",
+    audience: Annotated[list[str] | None, typer.Option(help="Search as this audience.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The passages helpbot would answer from, with their scores."""
+    if mode not in ("hybrid", "bm25", "vector"):
+        err.print("[red]--mode must be hybrid, bm25 or vector[/]")
+        raise typer.Exit(2)
+    svc = services()
+    passages = svc.retriever.retrieve(
+        question,
+        audiences=audience or [EVERYONE],
+        k=k,
+        mode=mode,  # type: ignore[arg-type]
+    )
+    if as_json:
+        from knowledge.evaluation import hit_json
+
+        console.print_json(
+            data=[
+                hit_json(p) | {"document_id": p.document_id, "version": p.version} for p in passages
+            ]
+        )
+        return
+    if not passages:
+        console.print("[yellow]nothing found[/]")
+    for rank, p in enumerate(passages, start=1):
+        _print_passage(rank, p)
+
+
+def _print_passage(rank: int, p: Passage) -> None:
+    scores = f"score {p.score:.3f}"
+    if p.bm25_score is not None:
+        scores += f" · bm25 {p.bm25_score:.2f}"
+    if p.vector_score is not None:
+        scores += f" · cos {p.vector_score:.3f}"
+    stale = " [red](review overdue)[/]" if p.stale else ""
+    console.print(
+        f"[bold]{rank}. {p.title}[/] — {p.section} [dim]({p.source_name} v{p.version}; "
+        f"{scores})[/]{stale}"
+    )
+    console.print(f"   {p.text[:400]}")
+
+
+# --- operations ----------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically at start-up)."""
+    svc = services()
+    svc.db  # noqa: B018 - building the database applies the migrations
+    console.print(f"database up to date ({svc.settings.sql_url.split('://')[0]})")
+
+
+@app.command()
+def config() -> None:
+    """Every setting with its current value (secrets masked) and what it does."""
+    settings = Settings()
+    table = Table("variable", "value", "meaning")
+    docs = _field_docs()
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        table.add_row(f"HELPBOT_{name.upper()}", str(value), docs.get(name, ""))
+    console.print(table)
+
+
+def _field_docs() -> dict[str, str]:
+    """The docstring under each Settings field (they document every variable)."""
+    import ast
+    import inspect
+    import itertools
+
+    import knowledge.settings as module
+
+    tree = ast.parse(inspect.getsource(module))
+    docs: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "Settings":
+            body = node.body
+            for current, following in itertools.pairwise(body):
+                if (
+                    isinstance(current, ast.AnnAssign)
+                    and isinstance(current.target, ast.Name)
+                    and isinstance(following, ast.Expr)
+                    and isinstance(following.value, ast.Constant)
+                ):
+                    docs[current.target.id] = " ".join(str(following.value.value).split())
+    return docs
+
+
+@app.command()
+def up() -> None:
+    """Run helpbot on this machine: for now an interactive question prompt."""
+    svc = services()
+    with svc.db.session() as session:
+        from knowledge.db import documents as registry
+
+        count = len(registry.list_all(session))
+    console.print(
+        f"[bold]helpbot[/] — {count} documents indexed in {svc.settings.data_dir}. "
+        "Ask a question (empty line or Ctrl-D to quit)."
+    )
+    while True:
+        try:
+            question = console.input("[bold cyan]? [/]").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        for rank, passage in enumerate(svc.retriever.retrieve(question, k=3), start=1):
+            _print_passage(rank, passage)

@@ -1,0 +1,1 @@
+"""helpbot's shared library: settings, database, documents, stores, retrieval, generation."""

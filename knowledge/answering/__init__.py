@@ -1,0 +1,1 @@
+"""The answer engine: retrieve, prompt, generate, check grounding, cite."""

@@ -1,0 +1,1 @@
+"""SQL: tables, migrations and every query, in one package."""

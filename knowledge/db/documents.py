@@ -1,0 +1,160 @@
+"""Queries on the document registry: documents, their versions, and the live-version switch."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from knowledge.db.models import AuditEvent, Document, DocumentVersion, utcnow
+
+SERVED_STATUSES = ("active", "stale")
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:100] or "document"
+
+
+def get(session: Session, document_id: str) -> Document | None:
+    return session.get(Document, document_id)
+
+
+def by_source(session: Session, source_uri: str) -> Document | None:
+    return session.scalar(select(Document).where(Document.source_uri == source_uri))
+
+
+def resolve(session: Session, id_or_source: str) -> Document | None:
+    """A document by id, by source URI, or by a unique file name at the end of its URI."""
+    found = get(session, id_or_source) or by_source(session, id_or_source)
+    if found:
+        return found
+    matches = session.scalars(
+        select(Document).where(Document.source_uri.like(f"%/{id_or_source}"))
+    ).all()
+    return matches[0] if len(matches) == 1 else None
+
+
+def create(
+    session: Session,
+    *,
+    source_uri: str,
+    stem: str,
+    audiences: Sequence[str],
+    owner: str | None,
+    review_by: date | None,
+) -> Document:
+    """Register a new source with a readable, unique id derived from its file name."""
+    base = slugify(stem)
+    taken = set(session.scalars(select(Document.id).where(Document.id.like(f"{base}%"))))
+    doc_id, n = base, 2
+    while doc_id in taken:
+        doc_id, n = f"{base}-{n}", n + 1
+    document = Document(
+        id=doc_id,
+        source_uri=source_uri,
+        title=stem,
+        owner=owner,
+        audiences=list(audiences),
+        review_by=review_by,
+        status="pending",
+        chunk_count=0,
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
+def next_version(session: Session, document_id: str) -> int:
+    latest = session.scalar(
+        select(func.max(DocumentVersion.version)).where(DocumentVersion.document_id == document_id)
+    )
+    return int(latest or 0) + 1
+
+
+def live_version_row(session: Session, document: Document) -> DocumentVersion | None:
+    if document.live_version is None:
+        return None
+    return session.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.version == document.live_version,
+        )
+    )
+
+
+def switch_live(session: Session, document: Document, version: DocumentVersion) -> list[int]:
+    """Make `version` the one answers come from, in this transaction; return superseded versions.
+
+    Readers filter hits to each document's live version, so committing this row is the
+    instant the new text replaces the old one: never both, never neither.
+    """
+    old = [
+        v.version
+        for v in document.versions
+        if v.version != version.version and v.status in ("live", "indexing")
+    ]
+    for row in document.versions:
+        if row.version in old:
+            row.status = "superseded"
+    version.status = "live"
+    document.live_version = version.version
+    document.chunk_count = version.chunk_count
+    document.title = version.title or document.title
+    document.status = "active"
+    document.last_error = None
+    document.checked_at = utcnow()
+    return old
+
+
+def live_versions(session: Session, document_ids: Iterable[str]) -> dict[str, int]:
+    """document id -> live version, for documents that are currently served."""
+    ids = list(set(document_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Document.id, Document.live_version).where(
+            Document.id.in_(ids),
+            Document.status.in_(SERVED_STATUSES),
+            Document.live_version.is_not(None),
+        )
+    )
+    return {doc_id: int(version) for doc_id, version in rows if version is not None}
+
+
+def stale_document_ids(session: Session, document_ids: Iterable[str]) -> set[str]:
+    ids = list(set(document_ids))
+    if not ids:
+        return set()
+    return set(
+        session.scalars(select(Document.id).where(Document.id.in_(ids), Document.status == "stale"))
+    )
+
+
+def list_all(session: Session, *, include_deleted: bool = False) -> list[Document]:
+    query = select(Document).order_by(Document.title)
+    if not include_deleted:
+        query = query.where(Document.status != "deleted")
+    return list(session.scalars(query))
+
+
+def record_failure(session: Session, document: Document, error: str) -> None:
+    """Note an error on a document; a live version keeps being served."""
+    document.last_error = error
+    if document.live_version is None:
+        document.status = "failed"
+
+
+def mark_deleted(session: Session, document: Document) -> None:
+    """Stop serving a document at once (the registry gate), before its chunks are removed."""
+    document.status = "deleted"
+    document.live_version = None
+    document.chunk_count = 0
+
+
+def audit(session: Session, actor: str, action: str, target: str = "", **detail: Any) -> None:
+    session.add(AuditEvent(actor=actor, action=action, target=target, detail=detail))

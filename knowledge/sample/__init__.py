@@ -1,0 +1,1 @@
+"""The sample employee handbook and QA set shipped with helpbot."""

