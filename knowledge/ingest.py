@@ -29,7 +29,7 @@ from knowledge.stores.base import ChunkRecord, VectorStore
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["indexed", "unchanged", "failed"]
+Outcome = Literal["indexed", "unchanged", "duplicate", "failed"]
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,13 @@ class Ingestor:
                     live.version,
                     live.chunk_count,
                 )
+            twin = registry.live_twin(session, content_hash, exclude_uri=source.uri)
+            if twin is not None:
+                message = (
+                    f"{source.name} has the same content as {twin.id} ({twin.source_uri}); "
+                    "not indexed twice"
+                )
+                return FileResult(source.uri, source.name, "duplicate", twin.id, error=message)
         try:
             parsed = parse_document(data, source.name)
             chunks = chunk_document(

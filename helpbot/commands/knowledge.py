@@ -61,6 +61,8 @@ def ingest(
 def _result_line(result: FileResult) -> str:
     if result.outcome == "failed":
         return f"[red]✗ {result.name}[/]: {result.error}"
+    if result.outcome == "duplicate":
+        return f"[yellow]≡ {result.name}[/]: {result.error}"
     if result.outcome == "unchanged":
         return f"[dim]= {result.name}: unchanged (v{result.version})[/]"
     target = f"{result.document_id} v{result.version}"
@@ -68,11 +70,13 @@ def _result_line(result: FileResult) -> str:
 
 
 def _summary(results: list[FileResult]) -> None:
-    counts = {o: sum(r.outcome == o for r in results) for o in ("indexed", "unchanged", "failed")}
+    outcomes = ("indexed", "unchanged", "duplicate", "failed")
+    counts = {o: sum(r.outcome == o for r in results) for o in outcomes}
     chunks = sum(r.chunks for r in results if r.outcome == "indexed")
     console.print(
         f"{len(results)} files: {counts['indexed']} indexed ({chunks} chunks), "
-        f"{counts['unchanged']} unchanged, {counts['failed']} failed"
+        f"{counts['unchanged']} unchanged, {counts['duplicate']} duplicates, "
+        f"{counts['failed']} failed"
     )
 
 

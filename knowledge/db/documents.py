@@ -135,6 +135,24 @@ def stale_document_ids(session: Session, document_ids: Iterable[str]) -> set[str
     )
 
 
+def live_twin(session: Session, content_hash: str, *, exclude_uri: str) -> Document | None:
+    """A served document whose live version has exactly this content, from another source."""
+    return session.scalar(
+        select(Document)
+        .join(
+            DocumentVersion,
+            (DocumentVersion.document_id == Document.id)
+            & (DocumentVersion.version == Document.live_version),
+        )
+        .where(
+            DocumentVersion.content_hash == content_hash,
+            Document.status.in_(SERVED_STATUSES),
+            Document.source_uri != exclude_uri,
+        )
+        .limit(1)
+    )
+
+
 def list_all(session: Session, *, include_deleted: bool = False) -> list[Document]:
     query = select(Document).order_by(Document.title)
     if not include_deleted:

@@ -342,7 +342,7 @@ class LanceDBStore:
         query = table.search(text, query_type="fts", fts_columns="search_text")
         if where:
             query = query.where(where, prefilter=True)
-        rows = query.select(self._COLUMNS).limit(limit).to_list()
+        rows = query.select([*self._COLUMNS, "_score"]).limit(limit).to_list()
         return [Scored(_chunk(row), float(row["_score"])) for row in rows]
 
     def _vector(
@@ -355,7 +355,7 @@ class LanceDBStore:
         query = table.search(list(vector), vector_column_name="vector").distance_type("cosine")
         if where:
             query = query.where(where, prefilter=True)
-        rows = query.select(self._COLUMNS).limit(limit).to_list()
+        rows = query.select([*self._COLUMNS, "_distance"]).limit(limit).to_list()
         # Cosine distance is 1 - similarity; callers want the similarity.
         return [Scored(_chunk(row), 1.0 - float(row["_distance"])) for row in rows]
 

@@ -75,6 +75,16 @@ def test_identical_content_is_a_no_op_and_changes_make_a_version(services: Servi
         assert [(v.version, v.status) for v in doc.versions] == [(1, "superseded"), (2, "live")]
 
 
+def test_same_content_under_another_name_is_not_indexed_twice(services: Services) -> None:
+    (first,) = ingest(services, source("coworking.md", POLICY_V1))
+    (copy,) = ingest(services, source("coworking (1).md", POLICY_V1))
+    assert copy.outcome == "duplicate" and copy.document_id == first.document_id
+    assert "same content" in (copy.error or "")
+    with services.db.session() as session:
+        assert registry.by_source(session, "file:///policies/coworking (1).md") is None
+    assert len({p.document_id for p in services.retriever.retrieve("coworking desk")}) == 1
+
+
 class SpyingStore:
     """Wraps a store: after the new version's chunks are written, asks what readers see."""
 

@@ -1,0 +1,1 @@
+"""Reproducible speed and quality measurements; results and commands in BENCHMARKS.md."""

@@ -1,0 +1,105 @@
+"""The helpbot CLI end to end: ingest, docs, search and eval on a throw-away data directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from helpbot.cli import app
+from tests.conftest import HANDBOOK, QA_FILE
+
+SUBSET = ("parental-leave.md", "benefits.html", "business-travel.pdf", "onboarding.docx")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for name in SUBSET:
+        shutil.copy(HANDBOOK / name, folder / name)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n%%EOF garbage")
+    return folder
+
+
+def run(*args: str) -> tuple[int, str]:
+    """Exit code and everything printed (progress and per-file lines go to stderr)."""
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def run_json(*args: str) -> object:
+    """A --json command's stdout, parsed: nothing else may be printed there."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_ingest_reports_each_file_and_fails_on_bad_ones(settings: object, corpus: Path) -> None:
+    code, output = run("ingest", str(corpus))
+    assert code == 1  # one file failed: scripts notice
+    assert "broken.pdf" in output and "not a readable PDF" in output
+    for name in SUBSET:
+        assert f"✓ {name}" in output
+    assert "4 indexed" in output and "1 failed" in output
+
+    code, output = run("ingest", str(corpus / "parental-leave.md"))
+    assert code == 0 and "unchanged" in output
+
+    rows = run_json("docs", "list", "--json")
+    assert isinstance(rows, list)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["broken"]["status"] == "failed" and by_id["broken"]["error"]
+    assert by_id["parental-leave"]["status"] == "active" and by_id["parental-leave"]["chunks"] > 0
+
+
+def test_search_json_and_delete(settings: object, corpus: Path) -> None:
+    run("ingest", str(corpus / "parental-leave.md"), str(corpus / "benefits.html"))
+    hits = run_json("search", "how many weeks of parental leave", "--json", "--k", "3")
+    assert isinstance(hits, list)
+    assert hits[0]["source"] == "parental-leave.md"
+    assert {"text", "score", "bm25_score", "vector_score", "title", "section"} <= set(hits[0])
+
+    code, output = run("docs", "delete", "parental-leave", "--yes")
+    assert code == 0 and "deleted parental-leave" in output
+    hits = run_json("search", "how many weeks of parental leave", "--json")
+    assert isinstance(hits, list)
+    assert all(hit["source"] != "parental-leave.md" for hit in hits)
+    code, output = run("docs", "show", "parental-leave")
+    assert "deleted" in output
+
+
+def test_eval_json_shape(settings: object, corpus: Path, tmp_path: Path) -> None:
+    run("ingest", str(corpus))
+    subset = [
+        line
+        for line in QA_FILE.read_text().splitlines()
+        if line and set(json.loads(line).get("expected_sources") or ["x"]) <= set(SUBSET)
+    ]
+    assert len(subset) >= 5
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(subset) + "\n")
+    report = run_json("eval", str(qa), "--json", "--retrieval-only")
+    assert isinstance(report, dict)
+    for mode in ("hybrid", "bm25", "vector"):
+        figures = report["retrieval"][mode]
+        for name in ("recall@1", "recall@5", "recall@10", "mrr", "by_kind"):
+            assert name in figures
+        assert 0.0 <= figures["mrr"] <= 1.0
+    question = report["questions"][0]
+    assert {"id", "hits"} <= set(question)
+    assert len(question["hits"]) >= 10 or len(question["hits"]) == report_chunks(report)
+    assert {"source", "text", "score"} <= set(question["hits"][0])
+
+
+def report_chunks(report: dict) -> int:
+    return max(len(q["hits"]) for q in report["questions"])
+
+
+def test_config_lists_documented_settings(settings: object) -> None:
+    code, output = run("config")
+    assert code == 0
+    assert "HELPBOT_DATA_DIR" in output and "HELPBOT_HYBRID_ALPHA" in output
