@@ -1,0 +1,1 @@
+"""Documents on their way in: detect the format, parse to sections, cut into chunks."""

@@ -14,8 +14,10 @@ TokenCounter = Callable[[str], int]
 
 # Paragraph, line, sentence, word: the splitter tries each in turn on a piece that is too long.
 _SEPARATORS = [r"\n\n", r"\n", r"(?<=[.!?;:])\s+", r" "]
-# No wordpiece token spans more characters than this, so a prefix this long exceeds any limit.
-_MAX_CHARS_PER_TOKEN = 32
+# Budget characters too: WordPiece reads a 5,000-character run without punctuation as one
+# [UNK] token, which would let a URL or base64 blob through as a single "small" chunk.
+# English prose averages ~4.5 characters a token, so this bound only bites on such runs.
+_CHARS_PER_TOKEN_CAP = 8
 
 
 def contextual_text(title: str, heading_path: Sequence[str], text: str) -> str:
@@ -71,13 +73,19 @@ def chunk_document(
     """
     if chunk_tokens <= 0 or not 0 <= overlap_tokens < chunk_tokens:
         raise ValueError("need chunk_tokens > 0 and 0 <= overlap_tokens < chunk_tokens")
-    pieces: list[tuple[tuple[str, ...], str, int]] = []
-    for path, text in _merge_small_sections(doc.sections, count_tokens, chunk_tokens):
-        for piece, tokens in _split_section(text, count_tokens, chunk_tokens, overlap_tokens):
-            pieces.append((path, piece, tokens))
+
+    def size(text: str) -> int:
+        return max(count_tokens(text), -(-len(text) // _CHARS_PER_TOKEN_CAP))
+
+    sections = [s for s in doc.sections if s.text.strip()]
+    pieces: list[tuple[tuple[str, ...], str]] = []
+    for path, text in _merge_small_sections(sections, size, chunk_tokens):
+        pieces.extend(
+            (path, piece) for piece in _split_section(text, size, chunk_tokens, overlap_tokens)
+        )
     return [
-        Chunk(index=i, text=text, heading_path=path, token_count=tokens)
-        for i, (path, text, tokens) in enumerate(pieces)
+        Chunk(index=i, text=text, heading_path=path, token_count=count_tokens(text))
+        for i, (path, text) in enumerate(pieces)
     ]
 
 
@@ -144,29 +152,24 @@ def _group_unit(group: Sequence[Section]) -> tuple[tuple[str, ...], str]:
 # --- Splitting one section ------------------------------------------------------------------
 
 
-def _split_section(
-    text: str, count_tokens: TokenCounter, limit: int, overlap: int
-) -> list[tuple[str, int]]:
-    """(chunk, token count) pieces of one section's text, each within `limit` tokens."""
+def _split_section(text: str, count_tokens: TokenCounter, limit: int, overlap: int) -> list[str]:
+    """Pieces of one section's text, each within `limit` tokens."""
     text = text.strip()
-    tokens = count_tokens(text)
-    if tokens <= limit:
-        return [(text, tokens)] if text else []
+    if count_tokens(text) <= limit:
+        return [text] if text else []
     # Cores leave room for the overlap that is prepended from the previous core.
     cores = _split_cores(text, count_tokens, limit - overlap)
     spans = _pack(text, _locate(text, cores), count_tokens, limit - overlap)
-    pieces: list[tuple[str, int]] = []
+    pieces: list[str] = []
     for i, (start, end) in enumerate(spans):
         begin = start
         if i and overlap:
             begin = _overlap_start(text, spans[i - 1][0], start, overlap, count_tokens)
         piece = text[begin:end].strip()
-        piece_tokens = count_tokens(piece)
-        if piece_tokens > limit:  # counts are not exactly additive; drop the overlap then
+        if count_tokens(piece) > limit:  # counts are not exactly additive; drop the overlap then
             piece = text[start:end].strip()
-            piece_tokens = count_tokens(piece)
         if piece:
-            pieces.append((piece, piece_tokens))
+            pieces.append(piece)
     return pieces
 
 
@@ -213,7 +216,7 @@ def _hard_split(text: str, count_tokens: TokenCounter, limit: int) -> list[str]:
         if count_tokens(rest) <= limit:
             pieces.append(rest)
             break
-        low, high = 1, min(len(rest), limit * _MAX_CHARS_PER_TOKEN)
+        low, high = 1, min(len(rest), limit * _CHARS_PER_TOKEN_CAP)
         while low < high:
             middle = (low + high + 1) // 2
             if count_tokens(rest[:middle]) <= limit:

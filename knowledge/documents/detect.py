@@ -65,6 +65,8 @@ def detect_type(data: bytes, filename: str) -> DocType:
         return _detect_zip(data, filename)
     _reject_known_binary(data, filename)
     text = decode_text(data, filename)
+    if not text.strip():  # e.g. nothing but a byte-order mark
+        raise ParseError(f"{filename} is empty")
     return _detect_text_kind(text, filename)
 
 

@@ -18,7 +18,7 @@ class DocType(StrEnum):
 
 
 class ParseError(ValueError):
-    """A file could not be read as a document; the message is shown to the person who uploaded it."""
+    """A file could not be read as a document; the message is shown to whoever uploaded it."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from pypdf import PasswordType, PdfReader
 
+try:  # pypdf's font metrics are not public API; without them text widths are estimated
+    from pypdf.generic._font import Font as _PdfFont
+except ImportError:  # pragma: no cover
+    _PdfFont = None  # type: ignore[assignment,misc]
+
 from knowledge.documents.detect import decode_text, detect_type
 from knowledge.documents.models import DocType, DocumentMeta, ParsedDocument, ParseError, Section
 
@@ -52,11 +57,14 @@ def parse_document(data: bytes, filename: str) -> ParsedDocument:
 
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Control characters left by broken font encodings; tab and newline are whitespace, kept.
+_CONTROLS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127], None)
 
 
 def normalize_text(text: str) -> str:
     """Collapse runs of spaces, keep line and paragraph breaks and leading indentation."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
+    text = text.translate(_CONTROLS)
     lines = []
     for raw in text.split("\n"):
         line = raw.expandtabs(4).replace("\u00a0", " ")
@@ -265,9 +273,10 @@ def _split_front_matter(text: str, filename: str) -> tuple[dict[str, Any], str]:
         reason = " ".join(str(exc).split())
         raise ParseError(f"{filename} has malformed front matter (YAML): {reason}") from exc
     if loaded is None:
-        loaded = {}
+        return {}, text[match.end() :]
     if not isinstance(loaded, dict):
-        raise ParseError(f"{filename} has malformed front matter: expected 'key: value' lines")
+        # Not front matter but a document that opens with a rule ('---') and plain text.
+        return {}, text
     return loaded, text[match.end() :]
 
 
@@ -410,9 +419,12 @@ def _strip_html_boilerplate(soup: BeautifulSoup) -> None:
     for tag in soup.find_all(list(_HTML_BOILERPLATE)):
         if not tag.decomposed:
             tag.decompose()
-    # A page's header/footer is site chrome; an <article>'s own header holds its title.
+    # A page's header/footer is site chrome, unless it holds the page's main heading or
+    # belongs to an <article>/<main>.
     for tag in soup.find_all(["header", "footer"]):
-        if not tag.decomposed and not tag.find_parent(["article", "main"]):
+        if tag.decomposed or tag.find_parent(["article", "main"]):
+            continue
+        if tag.name == "footer" or not tag.find(["h1", "h2"]):
             tag.decompose()
     for link in soup.find_all("a", href=True):
         link.append(_link_suffix(str(link["href"]), link.get_text()))
@@ -534,9 +546,11 @@ _PLACEHOLDER_TITLES = frozenset(
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*\d+\s*[-–]?(?:\s*(?:of|/)\s*\d+)?$", re.I)
 _LIST_START = re.compile(r"^(?:- |\d+[.)] )")
 # Bullet glyphs as PDF text extraction returns them (reportlab's is DEL, Word's is U+F0B7).
-_BULLET_GLYPH = re.compile(r"^[\x7f•●▪◦○■\uf0b7\uf0a7·‣⁃–]\s*")
-_CELL_GAP_EMS = 2.0  # white space wider than this between pieces on one line separates cells
-_AVERAGE_CHAR_EMS = 0.5  # a Latin glyph is about half an em wide
+_BULLET_GLYPH = re.compile(r"^(?:[\x7f\uf0b7\uf0a7]|[•●▪◦○■·‣⁃–](?=\s))\s*")
+# Between two pieces of one line, a gap wider than a word space (~0.3 em) but this wide is
+# table-cell padding or a column gutter.
+_CELL_GAP_EMS = 0.8
+_AVERAGE_CHAR_EMS = 0.5  # a Latin glyph is about half an em wide, when the font says nothing
 
 
 @dataclass(frozen=True)
@@ -548,6 +562,41 @@ class _PdfRun:
     x: float
     y: float
     forced_break: bool  # it follows a line break inside one text piece: a new line for sure
+    end: float  # x where the run's last glyph ends
+
+
+@dataclass
+class _PendingRun:
+    parts: list[str]
+    size: float
+    x: float
+    y: float
+    forced_break: bool
+    width: float = 0.0
+
+
+class _GlyphWidths:
+    """Text widths in ems from the PDF's own font metrics, estimated when they are unknown."""
+
+    def __init__(self) -> None:
+        self._fonts: dict[int, Any] = {}
+
+    def ems(self, font_dict: Any, text: str) -> float:
+        font = self._font(font_dict)
+        if font is None:
+            return len(text) * _AVERAGE_CHAR_EMS
+        return float(font.get_text_width(text)) / 1000  # glyph widths are in 1/1000 em
+
+    def _font(self, font_dict: Any) -> Any:
+        if font_dict is None or _PdfFont is None:
+            return None
+        key = id(font_dict)
+        if key not in self._fonts:
+            try:
+                self._fonts[key] = _PdfFont.from_font_resource(font_dict)
+            except Exception:
+                self._fonts[key] = None
+        return self._fonts[key]
 
 
 @dataclass(frozen=True)
@@ -570,13 +619,13 @@ def _parse_pdf(data: bytes, filename: str) -> ParsedDocument:
     lines = _drop_page_furniture(lines, len(reader.pages))
     meta = _pdf_meta(reader)
     outline = _pdf_outline(reader)
-    if outline:
+    if len(outline) >= 2:  # a lone bookmark (often the title) says nothing about structure
         headings, consumed = _headings_from_outline(lines, outline)
     else:
         headings, consumed = _headings_from_fonts(lines)
     first_heading = next((text for i in sorted(headings) for _, text in headings[i]), None)
     title = meta.title or first_heading or _pretty_stem(filename)
-    if lines and _key(lines[0].text) == _key(title) and not (outline and 0 in headings):
+    if lines and _key(lines[0].text) == _key(title) and not (len(outline) >= 2 and 0 in headings):
         # The cover line that repeats the title is the title, not a heading or body text.
         headings.pop(0, None)
         consumed = consumed | {0}
@@ -631,30 +680,33 @@ def _pdf_lines(reader: PdfReader, filename: str) -> list[_PdfLine]:
 def _page_runs(page: Any) -> list[_PdfRun]:
     """The page's text in content order, cut where pypdf breaks lines, with size and position."""
     runs: list[_PdfRun] = []
-    pending: list[str] = []
-    start: _PdfRun | None = None  # size and position of the pending run (text filled at close)
+    pending: _PendingRun | None = None
+    widths = _GlyphWidths()
 
     def close_run() -> None:
-        nonlocal start
-        text = _one_line("".join(pending))
-        if text and start is not None:
-            runs.append(_PdfRun(text, start.size, start.x, start.y, start.forced_break))
-        pending.clear()
-        start = None
+        nonlocal pending
+        if pending is not None:
+            text = _one_line("".join(pending.parts))
+            if text:
+                end = pending.x + pending.width
+                runs.append(
+                    _PdfRun(text, pending.size, pending.x, pending.y, pending.forced_break, end)
+                )
+        pending = None
 
-    def visit(text: str, cm: Any, tm: Any, _font: Any, font_size: float) -> None:
-        nonlocal start
-        if not text:
-            return
+    def visit(text: str, cm: Any, tm: Any, font: Any, font_size: float) -> None:
+        nonlocal pending
         size = round(float(font_size) * _scale(tm) * _scale(cm), 1)
         x = float(tm[4]) * float(cm[0]) + float(tm[5]) * float(cm[2]) + float(cm[4])
         y = float(tm[4]) * float(cm[1]) + float(tm[5]) * float(cm[3]) + float(cm[5])
         for i, part in enumerate(text.split("\n")):
             if i:
                 close_run()
-            if part.strip() and start is None:
-                start = _PdfRun("", size, x, y, forced_break=i > 0)
-            pending.append(part)
+            if pending is None and part.strip():
+                pending = _PendingRun([], size, x, y, forced_break=i > 0)
+            if pending is not None and part:
+                pending.parts.append(part)
+                pending.width += widths.ems(font, part) * size
 
     page.extract_text(visitor_text=visit)
     close_run()
@@ -674,8 +726,7 @@ def _visual_lines(runs: list[_PdfRun], page: int) -> list[_PdfLine]:
             and abs(run.y - previous.y) <= 0.35 * max(run.size, previous.size)
         )
         if previous is not None and same_line:
-            end = previous.x + len(previous.text) * _AVERAGE_CHAR_EMS * previous.size
-            if run.x - end > _CELL_GAP_EMS * run.size:
+            if run.x - previous.end > _CELL_GAP_EMS * run.size:
                 cells.append(run.text)
             else:
                 cells[-1] += " " + run.text
@@ -785,13 +836,15 @@ def _headings_from_outline(
     """Place each bookmark at the line(s) on its page that spell its title, in order."""
     headings: _Headings = {}
     consumed: set[int] = set()
+    page_starts: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        page_starts.setdefault(line.page, i)
     cursor = 0
     for entry in outline:
         start = cursor
         if entry.page is not None:
-            start = max(
-                cursor, next((i for i, ln in enumerate(lines) if ln.page >= entry.page), len(lines))
-            )
+            later = [i for page, i in page_starts.items() if page >= entry.page]
+            start = max(cursor, min(later, default=len(lines)))
         match = _find_title_lines(lines, start, entry)
         if match is None:
             # Not found in the text (e.g. a bookmark worded differently): start the section
@@ -981,6 +1034,8 @@ def _docx_paragraph(
     style = _docx_style_role(paragraph)
     if style == "title" and want_title:
         return _one_line(text) or None
+    if style == "toc":
+        return None  # a table of contents repeats the headings with page numbers
     if style.startswith("heading"):
         builder.heading(int(style.removeprefix("heading")), text)
     elif style == "list" or (paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None):
@@ -1004,6 +1059,8 @@ def _docx_style_role(paragraph: Paragraph) -> str:
             return f"heading{match.group(1)}"
         if name.startswith("List"):
             return "list"
+        if re.fullmatch(r"(?i)toc(?: heading| \d)", name):
+            return "toc"
         style = style.base_style
     return ""
 
