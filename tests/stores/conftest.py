@@ -24,8 +24,39 @@ def _lancedb(tmp_path: Path) -> Iterator[StoreFactory]:
     yield make
 
 
-# weaviate backend: added with the Weaviate adapter.
-BACKENDS: dict[str, Callable[..., Iterator[StoreFactory]]] = {"lancedb": _lancedb}
+# weaviate backend: the real weaviate-client against the in-process fake Weaviate server.
+def _weaviate(tmp_path: Path) -> Iterator[StoreFactory]:
+    from knowledge.stores.weaviate_store import WeaviateStore
+    from tests.fakes.weaviate_server import FakeWeaviateServer
+
+    server = FakeWeaviateServer()
+    endpoint = server.start()
+    made: list[WeaviateStore] = []
+
+    def make(default_collection: str) -> VectorStore:
+        store = WeaviateStore(
+            endpoint.url,
+            grpc_port=endpoint.grpc_port,
+            api_key=None,
+            dimension=DIMENSION,
+            default_collection=default_collection,
+            timeout_s=5.0,
+        )
+        made.append(store)
+        return store
+
+    try:
+        yield make
+    finally:
+        for store in made:
+            store.close()
+        server.stop()
+
+
+BACKENDS: dict[str, Callable[..., Iterator[StoreFactory]]] = {
+    "lancedb": _lancedb,
+    "weaviate": _weaviate,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

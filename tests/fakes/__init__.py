@@ -1,0 +1,1 @@
+"""Fakes of outside systems that speak the real protocols (a real client talks to them)."""
