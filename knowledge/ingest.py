@@ -60,8 +60,8 @@ class SourceFile:
 class IngestOptions:
     """How documents are cut and labelled. Explicit values win over what a file says."""
 
-    chunk_tokens: int = 160
-    overlap_tokens: int = 24
+    chunk_tokens: int = 128
+    overlap_tokens: int = 18
     max_bytes: int = 50 * 1024 * 1024
     batch_chunks: int = 256
     default_audiences: tuple[str, ...] = ("everyone",)

@@ -53,7 +53,7 @@ def source_name(uri: str) -> str:
 @dataclass(frozen=True)
 class RetrievalSettings:
     k: int = 8
-    alpha: float = 0.5
+    alpha: float = 0.7
     mode: SearchMode = "hybrid"
     min_score: float = 0.05
     stale_penalty: float = 0.0
