@@ -140,7 +140,11 @@ class VectorStore(Protocol):
         self, chunks: Sequence[ChunkRecord], *, collection: str | None = None
     ) -> UpsertResult:
         """Insert or replace chunks by id (into the active collection unless named).
-        Vectors must be set and of the store's dimension."""
+
+        Vectors must be set and of the store's dimension. Objects the store refuses are listed
+        in the result's errors. If the store fails part-way it raises StoreUnavailableError;
+        some chunks may already be written, and retrying the same batch is safe (ids are
+        deterministic, writes replace)."""
 
     def search(
         self,
