@@ -223,7 +223,7 @@ def bench_size(
     )  # fmt: skip
     store.ensure_schema()
     store.create_collection(collection_name(f"direct{size}"))
-    client = store._connect()  # the adapter's own client: same connection settings
+    client = store._connection.client()  # the adapter's own client: same connection settings
     direct = client.collections.use(collection_name(f"direct{size}"))
     chunks = make_chunks(rng, words, size, seed=size)
     upsert = bench_upsert(meter, store, direct, chunks)

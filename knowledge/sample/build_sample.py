@@ -8,8 +8,10 @@ text and rebuilt byte-for-byte identically:
     python knowledge/sample/build_sample.py --check  # fail if they are stale
 
 Metadata follows the conventions of the Markdown front matter: the document
-title, the owner (as the author) and, in the keywords, the audiences and the
-review date, e.g. ``audiences=everyone; review_by=2027-05-31``.
+title and, in the keywords, the owner, the audiences and the review date, e.g.
+``owner=travel@northwind.example; audiences=everyone; review_by=2027-05-31``.
+The owner is also written as the author, but the parser reads it only from the
+keywords (a file's author is whoever typed it, not the policy's owner).
 """
 
 from __future__ import annotations
@@ -102,8 +104,10 @@ class SampleDocument:
 
     @property
     def keywords(self) -> str:
-        """Metadata keywords carrying the audiences and review date."""
-        return f"audiences={','.join(self.audiences)}; review_by={self.review_by}"
+        """Metadata keywords carrying the owner, audiences and review date."""
+        return (
+            f"owner={self.owner}; audiences={','.join(self.audiences)}; review_by={self.review_by}"
+        )
 
 
 def h1(text: str) -> Heading:

@@ -2,43 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
-import grpc
-import httpx
 import weaviate
 from weaviate.classes.aggregate import GroupByAggregate
 from weaviate.classes.data import DataObject
-from weaviate.classes.init import AdditionalConfig, Auth, GrpcConfig, Timeout
 from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
 from weaviate.collections import Collection
-from weaviate.exceptions import (
-    UnexpectedStatusCodeError,
-    WeaviateBaseError,
-    WeaviateConnectionError,
-    WeaviateGRPCUnavailableError,
-    WeaviateInsertManyAllFailedError,
-    WeaviateRetryError,
-    WeaviateTimeoutError,
-)
+from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateInsertManyAllFailedError
 
 from knowledge.stores.base import (
     ChunkRecord,
     Hit,
-    SchemaMismatchError,
     SearchFilter,
     SearchMode,
     StoreUnavailableError,
     UpsertResult,
     collection_name,
 )
+from knowledge.stores.weaviate_connection import WeaviateConnection, one_line
 from knowledge.stores.weaviate_schema import (
     KEYWORD_PROPERTIES,
     RETURN_PROPERTIES,
@@ -51,79 +36,17 @@ from knowledge.stores.weaviate_schema import (
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 COLLECTION_PREFIX = collection_name("")
 BATCH_SIZE = 200  # objects per BatchObjects call: small enough to finish well inside a timeout
-ATTEMPTS = 3  # tries per operation on transient errors (connection refused, 503, UNAVAILABLE)
-BACKOFF_S = 0.1  # first retry delay; doubles per retry
-PROBE_TIMEOUT_S = 1.0  # readiness probe while Weaviate is known to be failing
 MAX_DELETE_ROUNDS = 1_000  # one batch delete removes at most QUERY_MAXIMUM_RESULTS objects
-
-# gRPC calls wait for the channel to (re)connect until their deadline instead of failing at once:
-# the client retries UNAVAILABLE itself with sleeps of 1, 2, 4... seconds (over 30 s in total),
-# which would turn an outage into a hang. Reconnect backoff stays short so a restarted server is
-# picked up within a second.
-# A start-up error counts only through its cause (a refused connection is transient; a server
-# too old for this client is not).
-_TRANSIENT = (
-    httpx.TransportError,
-    WeaviateConnectionError,
-    WeaviateGRPCUnavailableError,
-    WeaviateRetryError,
-)
-
-_WAIT_FOR_READY = {
-    "methodConfig": [{"name": [{"service": "weaviate.v1.Weaviate"}], "waitForReady": True}]
-}
-_GRPC_OPTIONS = [
-    ("grpc.service_config", json.dumps(_WAIT_FOR_READY)),
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1_000),
-    ("grpc.enable_http_proxy", 0),
-]
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """The exception and what caused it (the client wraps RpcError and httpx errors)."""
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 10:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    return chain
-
-
-def _classify(exc: BaseException) -> str:
-    """'transient' (retry), 'timeout' (no retry: it would multiply the wait) or 'error'."""
-    for err in _chain(exc):
-        if isinstance(err, grpc.RpcError) and callable(getattr(err, "code", None)):
-            code = err.code()
-            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
-                return "transient"
-            return "timeout" if code == grpc.StatusCode.DEADLINE_EXCEEDED else "error"
-        if isinstance(err, UnexpectedStatusCodeError):
-            return "transient" if err.status_code in (502, 503, 504) else "error"
-        if isinstance(err, httpx.TimeoutException | WeaviateTimeoutError):
-            return "timeout"
-        if isinstance(err, _TRANSIENT):
-            return "transient"
-    return "error"
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 class WeaviateStore:
     """Chunks in Weaviate collections; the alias names the one that queries read.
 
-    The client is created on first use. Every call has a timeout; transient failures are
-    retried with exponential backoff; anything that still fails reaches the caller as
-    StoreUnavailableError with a one-line reason. After a failure, calls first probe the
-    server's readiness endpoint so an outage fails fast instead of waiting out each timeout.
+    The client is created on first use. Every call goes through WeaviateConnection: it has a
+    timeout, transient failures are retried with exponential backoff, and anything that still
+    fails reaches the caller as StoreUnavailableError with a one-line reason.
     """
 
     name = "weaviate"
@@ -140,95 +63,16 @@ class WeaviateStore:
         timeout_s: float = 10.0,
         tenant: str | None = None,
     ) -> None:
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-        if not parts.hostname:
-            raise ValueError(f"not a Weaviate URL: {url!r}")
+        self._connection = WeaviateConnection(
+            url, grpc_port=grpc_port, api_key=api_key, timeout_s=timeout_s
+        )
         self.url = url
-        self._secure = parts.scheme == "https"
-        self._host = parts.hostname
-        self._http_port = parts.port or (443 if self._secure else 80)
-        self._grpc_port = grpc_port
-        self._api_key = api_key
         self.dimension = dimension
         self.default_collection = default_collection
         self.alias = alias
         self.timeout_s = timeout_s
         self.tenant = tenant
-        self._client: weaviate.WeaviateClient | None = None
         self._handles: dict[str, Collection[Any, Any]] = {}
-        self._lock = threading.Lock()
-        self._closed = False
-        self._failing = False
-
-    # --- connection, retries, errors ---------------------------------------------------
-    def _connect(self) -> weaviate.WeaviateClient:
-        with self._lock:
-            if self._closed:
-                raise StoreUnavailableError("the Weaviate store was closed")
-            if self._client is None:
-                self._client = weaviate.connect_to_custom(
-                    http_host=self._host,
-                    http_port=self._http_port,
-                    http_secure=self._secure,
-                    grpc_host=self._host,
-                    grpc_port=self._grpc_port,
-                    grpc_secure=self._secure,
-                    auth_credentials=Auth.api_key(self._api_key) if self._api_key else None,
-                    additional_config=AdditionalConfig(
-                        timeout=Timeout(
-                            query=self.timeout_s, insert=self.timeout_s, init=self.timeout_s
-                        ),
-                        grpc_config=GrpcConfig(channel_options=_GRPC_OPTIONS),
-                    ),
-                    # The init checks ask PyPI for the latest client version: no network
-                    # calls besides Weaviate's, and readiness is probed on failure instead.
-                    skip_init_checks=True,
-                )
-            return self._client
-
-    def _probe(self) -> bool:
-        """Quick readiness check used while calls are failing (public endpoint, no auth)."""
-        scheme = "https" if self._secure else "http"
-        ready = f"{scheme}://{self._host}:{self._http_port}/v1/.well-known/ready"
-        try:
-            return httpx.get(ready, timeout=min(PROBE_TIMEOUT_S, self.timeout_s)).is_success
-        except httpx.HTTPError:
-            return False
-
-    def _call(self, action: str, work: Callable[[weaviate.WeaviateClient], T]) -> T:
-        if self._failing and not self._probe():
-            raise StoreUnavailableError(
-                f"Weaviate at {self.url} is unavailable (not ready) while {action}"
-            )
-        delay = BACKOFF_S
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                result = work(self._connect())
-            except (StoreUnavailableError, SchemaMismatchError, ValueError):
-                raise
-            except Exception as exc:
-                kind = _classify(exc)
-                log.debug(
-                    "weaviate %s failed (%s, attempt %d)", action, kind, attempt, exc_info=True
-                )
-                if kind == "transient" and attempt < ATTEMPTS:
-                    time.sleep(delay)
-                    delay *= 2
-                    continue
-                if kind != "error":
-                    self._failing = True
-                reason = {
-                    "transient": "is unreachable",
-                    "timeout": f"did not answer within {self.timeout_s:g} s",
-                }.get(kind, "failed")
-                # `from None`: callers get one plain line, not a chain of gRPC internals
-                # (the full error is logged above at DEBUG).
-                raise StoreUnavailableError(
-                    f"Weaviate at {self.url} {reason} while {action}: {_short(exc)}"
-                ) from None
-            self._failing = False
-            return result
-        raise AssertionError("unreachable")
 
     def _collection(self, client: weaviate.WeaviateClient, name: str) -> Collection[Any, Any]:
         # Handles are reused: building one costs about a millisecond (it sets up a batch
@@ -255,23 +99,23 @@ class WeaviateStore:
                     if exc.status_code != 422 or self._alias_target(client) is None:
                         raise
 
-        self._call("checking the schema", work)
+        self._connection.call("checking the schema", work)
 
     def _alias_target(self, client: weaviate.WeaviateClient) -> str | None:
         found = client.alias.get(alias_name=self.alias)
         return found.collection if found is not None else None
 
     def active_collection(self) -> str | None:
-        return self._call("reading the alias", self._alias_target)
+        return self._connection.call("reading the alias", self._alias_target)
 
     def list_collections(self) -> list[str]:
-        names = self._call(
+        names = self._connection.call(
             "listing collections", lambda c: list(c.collections.list_all(simple=True))
         )
         return sorted(n for n in names if n.startswith(COLLECTION_PREFIX))
 
     def create_collection(self, name: str) -> None:
-        self._call(
+        self._connection.call(
             f"creating collection {name}",
             lambda c: ensure_collection(c, name, tenant=self.tenant, dimension=self.dimension),
         )
@@ -285,7 +129,7 @@ class WeaviateStore:
                 client.alias.create(alias_name=self.alias, target_collection=name)
             log.info("alias %s now points at %s", self.alias, name)
 
-        self._call(f"activating {name}", work)
+        self._connection.call(f"activating {name}", work)
 
     def drop_collection(self, name: str) -> None:
         def work(client: weaviate.WeaviateClient) -> None:
@@ -293,7 +137,7 @@ class WeaviateStore:
                 raise ValueError(f"{name!r} is the active collection; activate another one first")
             client.collections.delete(name)
 
-        self._call(f"dropping {name}", work)
+        self._connection.call(f"dropping {name}", work)
 
     # --- writes ------------------------------------------------------------------------
     def upsert(
@@ -315,7 +159,7 @@ class WeaviateStore:
         for start in range(0, len(good), BATCH_SIZE):
             batch = good[start : start + BATCH_SIZE]
             try:
-                ok, failed = self._call(
+                ok, failed = self._connection.call(
                     f"writing {len(batch)} chunks",
                     partial(self._insert, target=target, batch=batch),
                 )
@@ -339,7 +183,7 @@ class WeaviateStore:
             result = self._collection(client, target).data.insert_many(objects)
         except WeaviateInsertManyAllFailedError as exc:
             # Every object was refused (e.g. no such collection): an answer, not an outage.
-            message = _short(exc).removeprefix("Here is the set of all errors: ")
+            message = one_line(exc).removeprefix("Here is the set of all errors: ")
             return [], [(c.id, message) for c in batch]
         failed = {index: err.message for index, err in result.errors.items()}
         ok = [c.id for i, c in enumerate(batch) if i not in failed]
@@ -366,14 +210,14 @@ class WeaviateStore:
                     break
             return removed
 
-        return self._call(f"deleting {document_id}", work)
+        return self._connection.call(f"deleting {document_id}", work)
 
     # --- reads -------------------------------------------------------------------------
     def count(self, filters: SearchFilter | None = None) -> int:
         where, empty = where_filter(filters)
         if empty:
             return 0
-        result = self._call(
+        result = self._connection.call(
             "counting chunks",
             lambda c: self._collection(c, self.alias).aggregate.over_all(
                 total_count=True, filters=where
@@ -382,7 +226,7 @@ class WeaviateStore:
         return int(result.total_count or 0)
 
     def document_versions(self, document_id: str) -> set[int]:
-        result = self._call(
+        result = self._connection.call(
             f"listing versions of {document_id}",
             lambda c: self._collection(c, self.alias).aggregate.over_all(
                 filters=Filter.by_property("document_id").equal(document_id),
@@ -440,15 +284,8 @@ class WeaviateStore:
                 )
             return list(found.objects)
 
-        return [to_hit(obj, mode) for obj in self._call("searching", work)]
+        return [to_hit(obj, mode) for obj in self._connection.call("searching", work)]
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            client, self._client = self._client, None
-            self._handles = {}
-        if client is not None:
-            try:
-                client.close()
-            except WeaviateBaseError:  # closing a half-dead connection must not raise
-                log.debug("closing the Weaviate client failed", exc_info=True)
+        self._connection.close()
+        self._handles = {}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
 
 import pytest
 import weaviate
-from weaviate.classes.config import DataType, Tokenization, VectorDistances
+from weaviate.classes.config import DataType, Property, Tokenization, VectorDistances
 
 from knowledge.stores.base import (
     ChunkRecord,
@@ -15,7 +18,7 @@ from knowledge.stores.base import (
     StoreUnavailableError,
     collection_name,
 )
-from knowledge.stores.weaviate_schema import PROPERTIES, component_scores
+from knowledge.stores.weaviate_schema import PROPERTIES, collection_config, component_scores
 from knowledge.stores.weaviate_store import BATCH_SIZE, WeaviateStore
 from tests.fakes.weaviate_server import FakeWeaviateServer, fixtures
 from tests.fakes.weaviate_server import grpc_service as fake_grpc
@@ -127,6 +130,42 @@ def test_upsert_into_a_missing_collection_reports_every_object(
     assert result.written == ()
     assert [cid for cid, _ in result.errors] == [chunk("d", 0).id, chunk("d", 1).id]
     assert all("HelpbotChunks_absent" in message for _, message in result.errors)
+
+
+def test_refused_objects_are_reported_without_their_text_reaching_the_logs(
+    weaviate_server: FakeWeaviateServer,
+    make_store: Callable[..., WeaviateStore],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A collection that declares review_by as an int: the server refuses a chunk with a
+    # review date (a property type mismatch) and takes the one without, so the client's
+    # partial-failure log fires.
+    legacy = collection_name("legacy")
+    config = collection_config(legacy, multi_tenant=False)
+    config["properties"] = [p for p in config["properties"] if p.name != "review_by"] + [
+        Property(name="review_by", data_type=DataType.INT)
+    ]
+    client = raw_client(weaviate_server)
+    try:
+        client.collections.create(**config)
+    finally:
+        client.close()
+    secret = "confidential severance terms for the Q3 layoffs"
+    refused = replace(chunk("d", 0, text=secret), review_by=date(2030, 1, 1))
+    kept = chunk("d", 1, text=secret)
+    store = make_store()
+    with caplog.at_level(logging.DEBUG):
+        result = store.upsert([refused, kept], collection=legacy)
+    assert result.written == (kept.id,)
+    assert [cid for cid, _ in result.errors] == [refused.id]
+    assert "review_by" in result.errors[0][1]
+    assert secret not in caplog.text
+    assert all(secret not in repr(r.msg) and secret not in repr(r.args) for r in caplog.records)
+    # The client's own ERROR record is kept, only its object properties are gone.
+    client_errors = [r for r in caplog.records if r.name == "weaviate-client"]
+    assert [r.levelno for r in client_errors] == [logging.ERROR]
+    assert "Failed to send 1 objects in a batch of 2" in client_errors[0].getMessage()
+    assert refused.id in client_errors[0].getMessage()
 
 
 def test_delete_repeats_until_the_server_cap_is_cleared(

@@ -1,0 +1,1 @@
+"""Per-format parsers (Markdown, HTML, PDF, DOCX, text) that build a ParsedDocument."""
