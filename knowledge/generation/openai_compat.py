@@ -1,0 +1,140 @@
+"""The model-server backend: any OpenAI-compatible chat server (vLLM at scale), via langchain.
+
+With vLLM, the `model` name selects the LoRA adapter. Serve the base model with adapters, e.g.
+`vllm serve <base> --enable-lora --lora-modules v3=/adapters/v3 v4=/adapters/v4`; then
+`model="v3"` answers with adapter v3 and the base model's own name answers without one.
+Promoting an adapter is `set_model("v4")`; vLLM can also load adapters at run time
+(VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, POST /v1/load_lora_adapter).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import openai
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
+from knowledge.generation.base import (
+    AdapterError,
+    ChatMessage,
+    Generation,
+    GeneratorUnavailableError,
+    TokenCallback,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class OpenAICompatGenerator:
+    """Answers from an OpenAI-compatible /v1/chat/completions server, greedy (temperature 0).
+
+    Streams when `on_token` is given (token usage comes with the last chunk when the server
+    reports it), otherwise makes one plain request. Connection refused, 5xx, timeouts and other
+    API errors raise GeneratorUnavailableError; an unknown model (adapter) name raises
+    AdapterError. Timeouts and retries are kept small so a dead server never hangs a caller.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout_s: float = 60.0,
+        *,
+        max_new_tokens: int = 200,
+        max_retries: int = 1,
+        model_version: str | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        self.max_new_tokens = max_new_tokens
+        self.max_retries = max_retries
+        self._api_key = SecretStr(api_key)
+        self._model_version = model_version
+        self.model = model
+        self._client = self._build_client()
+
+    @property
+    def model_version(self) -> str:
+        return self._model_version or self.model
+
+    def set_model(self, model: str, model_version: str | None = None) -> None:
+        """Send later requests to another served model (with vLLM: another adapter)."""
+        self.model, self._model_version = model, model_version
+        self._client = self._build_client()
+
+    def _build_client(self) -> ChatOpenAI:
+        return ChatOpenAI(
+            model=self.model,
+            base_url=self.base_url,
+            api_key=self._api_key,
+            timeout=self.timeout_s,
+            max_retries=self.max_retries,
+            temperature=0.0,
+            stream_usage=True,
+        )
+
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> Generation:
+        started = time.perf_counter()
+        limit = max_new_tokens or self.max_new_tokens
+        client, version = self._client, self.model_version
+        try:
+            if on_token is None:
+                message: AIMessage = client.invoke(list(messages), max_tokens=limit)
+                text, first_at = str(message.text), None
+            else:
+                text, message, first_at = self._stream(client, messages, limit, on_token, started)
+        except openai.NotFoundError as error:
+            raise AdapterError(
+                f"the server at {self.base_url} serves no model named {self.model!r}: {error}"
+            ) from error
+        except openai.APIError as error:
+            raise GeneratorUnavailableError(
+                f"model server {self.base_url} failed: {type(error).__name__}: {error}"
+            ) from error
+        total = time.perf_counter() - started
+        usage: dict[str, Any] = dict(message.usage_metadata or {})
+        return Generation(
+            text=text,
+            model_version=version,
+            prompt_tokens=int(usage.get("input_tokens", 0)),
+            completion_tokens=int(usage.get("output_tokens", 0)),
+            first_token_s=(first_at if first_at is not None else time.perf_counter()) - started,
+            total_s=total,
+        )
+
+    def _stream(
+        self,
+        client: ChatOpenAI,
+        messages: Sequence[ChatMessage],
+        limit: int,
+        on_token: TokenCallback,
+        started: float,
+    ) -> tuple[str, AIMessage, float | None]:
+        pieces: list[str] = []
+        first_at: float | None = None
+        usage: Any = None
+        for chunk in client.stream(list(messages), max_tokens=limit):
+            if isinstance(chunk, AIMessageChunk) and chunk.usage_metadata:
+                usage = chunk.usage_metadata
+            piece = str(chunk.text)
+            if piece:
+                first_at = first_at or time.perf_counter()
+                pieces.append(piece)
+                on_token(piece)
+            # httpx's timeout is per read; this bounds the whole answer.
+            if time.perf_counter() - started > self.timeout_s:
+                raise GeneratorUnavailableError(f"generation took more than {self.timeout_s} s")
+        text = "".join(pieces)
+        return text, AIMessage(content=text, usage_metadata=usage), first_at
