@@ -25,6 +25,10 @@ def services() -> Services:
     """Settings from the environment and .env, logging configured, services built lazily."""
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
     return Services.from_settings(settings)
 
 

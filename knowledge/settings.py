@@ -139,6 +139,10 @@ class Settings(BaseSettings):
     review_nudge_days: int = 14
     """Owners are nudged this many days before a document's review-by date."""
 
+    torch_threads: int = 0
+    """CPU threads for torch (embedding and generation). 0 keeps torch's default (one per
+    core); 1 is faster on a 2-core machine that is busy with other work."""
+
     # --- Logging ------------------------------------------------------------------------
     log_level: str = "INFO"
     """Python logging level for every process."""
