@@ -1,0 +1,50 @@
+"""`python -m bot [--http --port N]`: the Slack bot's composition root."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.app import missing_tokens, run_http, run_socket_mode
+from bot.deps import Deps, config_from_settings
+from knowledge.settings import Settings
+
+
+def build_deps(settings: Settings) -> Deps:
+    """Settings -> services -> the answer engine -> what the bot is built from."""
+    from knowledge.answering import build_answer_service
+    from knowledge.services import Services
+
+    services = Services.from_settings(settings)
+    return Deps(
+        config=config_from_settings(settings),
+        db=services.db,
+        answers=build_answer_service(services),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--http", action="store_true", help="serve /slack/events over HTTP instead of Socket Mode"
+    )
+    parser.add_argument("--host", default="0.0.0.0", help="interface for --http")
+    parser.add_argument("--port", type=int, default=3000, help="port for --http")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    missing = missing_tokens(settings, http=args.http)
+    if missing:
+        print(f"The Slack bot needs {', '.join(missing)} (see bot/README.md).", file=sys.stderr)
+        return 2
+    deps = build_deps(settings)
+    if args.http:
+        run_http(deps, args.host, args.port)
+    else:
+        run_socket_mode(deps)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

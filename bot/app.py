@@ -1,0 +1,118 @@
+"""Building the Slack app from Deps, and running it in Socket Mode or HTTP mode."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_bolt import App
+
+from bot.audiences import AudienceResolver
+from bot.deps import Deps
+from bot.listeners import Handlers, NoThreadContextStore, register
+from bot.questions import QuestionFlow
+from bot.slack_api import SlackApi, make_web_client
+from bot.voting import FeedbackFlow
+from bot.workers import CountingExecutor
+from knowledge.db import conversations as store
+from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENT_MEMORY = timedelta(days=2)
+"""Claims older than this are pruned at start-up (Slack retries within minutes)."""
+
+
+@dataclass
+class Runtime:
+    """A built app with the worker pools behind it."""
+
+    app: App
+    questions: QuestionFlow
+    feedback: FeedbackFlow
+    listener_pool: CountingExecutor
+    answer_pool: CountingExecutor
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until no listener or answer is running or queued (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = max(0.0, deadline - time.monotonic())
+            idle = self.listener_pool.wait_idle(left) and self.answer_pool.wait_idle(left)
+            if idle and self.listener_pool.busy == 0:  # no listener queued an answer meanwhile
+                return True
+        return False
+
+    def close(self) -> None:
+        self.listener_pool.shutdown(wait=True, cancel_futures=True)
+        self.answer_pool.shutdown(wait=True, cancel_futures=True)
+
+
+def build_runtime(deps: Deps) -> Runtime:
+    """The Bolt app with every listener registered; calls auth.test once to learn who it is."""
+    config = deps.config
+    client = make_web_client(config.bot_token, config.api_url, deps.sleep)
+    listener_pool = CountingExecutor(config.listener_workers, "helpbot-listener")
+    answer_pool = CountingExecutor(config.answer_workers, "helpbot-answer")
+    app = App(
+        name="helpbot",
+        client=client,
+        signing_secret=config.signing_secret,
+        process_before_response=False,  # ack first; listeners run after it
+        listener_executor=listener_pool,
+        assistant_thread_context_store=NoThreadContextStore(),
+    )
+    api = SlackApi(client, deps.sleep)
+    audiences = AudienceResolver(
+        api, config.audience_map, ttl_s=config.membership_ttl_s, clock=deps.clock
+    )
+    questions = QuestionFlow(deps, api, audiences, answer_pool)
+    feedback = FeedbackFlow(deps)
+    register(app, Handlers(config, deps.db, api, questions, feedback))
+    return Runtime(app, questions, feedback, listener_pool, answer_pool)
+
+
+def build_app(deps: Deps) -> App:
+    return build_runtime(deps).app
+
+
+def missing_tokens(settings: Settings, *, http: bool = False) -> list[str]:
+    """The environment variables still needed to connect to Slack (empty: ready)."""
+    needed = {"HELPBOT_SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if http:
+        needed["HELPBOT_SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
+    else:
+        needed["HELPBOT_SLACK_APP_TOKEN"] = settings.slack_app_token
+    return [
+        name
+        for name, value in needed.items()
+        if value is None or not value.get_secret_value().strip()
+    ]
+
+
+def _prune(deps: Deps) -> None:
+    with deps.db.session() as session:
+        removed = store.prune_events(session, before=deps.clock() - EVENT_MEMORY)
+    log.debug("pruned %d old event claims", removed)
+
+
+def run_socket_mode(deps: Deps) -> None:
+    """Connect to Slack over a WebSocket (no public URL needed) and serve until stopped."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    _prune(deps)
+    runtime = build_runtime(deps)
+    log.info("helpbot connecting to Slack in Socket Mode")
+    SocketModeHandler(runtime.app, app_token=deps.config.app_token).start()
+
+
+def run_http(deps: Deps, host: str = "0.0.0.0", port: int = 3000) -> None:
+    """Serve Slack's requests on http://host:port/slack/events (one replica of several)."""
+    from bot.http_server import serve
+
+    _prune(deps)
+    runtime = build_runtime(deps)
+    log.info("helpbot serving Slack requests on %s:%d/slack/events", host, port)
+    serve(runtime.app, host, port)

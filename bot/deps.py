@@ -1,0 +1,105 @@
+"""What the Slack app is built from: plain configuration values and the adapters it calls."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from knowledge.answering.models import AnswerService
+from knowledge.db.engine import Database
+from knowledge.settings import Settings
+
+DEFAULT_PROMPTS = (
+    "How much annual leave do I get?",
+    "How do I submit an expense claim?",
+    "What is the remote work policy?",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def replica_id() -> str:
+    """host:pid, recorded with every event a replica claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """Plain values the bot needs (from Settings in the composition root; literals in tests)."""
+
+    bot_token: str
+    """xoxb- token."""
+    signing_secret: str = ""
+    """Verifies HTTP-mode requests (Socket Mode does not need it)."""
+    app_token: str = ""
+    """xapp- token for Socket Mode."""
+    api_url: str = "https://slack.com/api/"
+    """Base URL of the Slack Web API (a local fake in tests)."""
+    audience_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Slack user-group (S...) or channel (C.../G...) id -> audiences its members may see."""
+    feedback_emoji: Mapping[str, int] = field(default_factory=dict)
+    """Reaction name -> +1 / -1."""
+    rate_limit_per_minute: int = 10
+    """Questions one person may ask per minute."""
+    help_contact: str = "#ask-people"
+    """Where people are sent when the bot cannot help."""
+    answer_workers: int = 4
+    """Answers generated at once; more questions wait in a queue (acks never wait)."""
+    listener_workers: int = 16
+    """Threads that run Slack listeners after the acknowledgement (quick work only)."""
+    answer_timeout_s: float = 120.0
+    """After this long the asker is told the answer is late (it still arrives)."""
+    stream_interval_s: float = 1.5
+    """Minimum seconds between two chat.update calls while an answer streams."""
+    history_turns: int = 6
+    """Earlier question/answer pairs of the thread passed to the engine."""
+    answer_bots: bool = False
+    """Answer messages from other bots (never the bot's own)."""
+    membership_ttl_s: float = 300.0
+    """How long group and channel memberships are cached for audience checks."""
+    suggested_prompts: tuple[str, ...] = DEFAULT_PROMPTS
+    """Prompts offered in a new assistant thread."""
+    instance_id: str = field(default_factory=replica_id)
+    """This replica's name in the de-duplication table."""
+
+
+@dataclass
+class Deps:
+    """Everything `build_app` needs; library code never reads the environment."""
+
+    config: BotConfig
+    db: Database
+    answers: AnswerService
+    clock: Callable[[], datetime] = utcnow
+    """Now, in UTC: stamps rows and drives the rate limit and streaming pace."""
+    sleep: Callable[[float], None] = time.sleep
+    """How to wait out a Slack 429 Retry-After (tests record instead of sleeping)."""
+
+
+def _secret(value: object) -> str:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter()) if getter else ""
+
+
+def config_from_settings(settings: Settings) -> BotConfig:
+    """The bot's configuration from the one Settings object (called by entry points only)."""
+    return BotConfig(
+        bot_token=_secret(settings.slack_bot_token),
+        app_token=_secret(settings.slack_app_token),
+        signing_secret=_secret(settings.slack_signing_secret),
+        api_url=settings.slack_api_url,
+        audience_map={k: tuple(v) for k, v in settings.slack_audience_map.items()},
+        feedback_emoji=dict(settings.feedback_emoji),
+        rate_limit_per_minute=settings.rate_limit_per_minute,
+        help_contact=settings.help_contact,
+        # A local model generates one answer at a time per device and counts time spent
+        # waiting for it against the generation timeout: queue in the bot instead, where the
+        # placeholder can say how many questions are ahead.
+        answer_workers=1 if settings.generator == "local" else 4,
+    )

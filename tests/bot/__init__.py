@@ -1,0 +1,1 @@
+"""Slack bot tests: pure builders and rules, and protocol-level scenarios over real HTTP."""
