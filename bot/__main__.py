@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     missing = missing_tokens(settings, http=args.http)
     if missing:
-        print(f"The Slack bot needs {', '.join(missing)} (see 'The Slack bot' in README.md).", file=sys.stderr)
+        print(
+            f"The Slack bot needs {', '.join(missing)} (see 'The Slack bot' in README.md).",
+            file=sys.stderr,
+        )
         return 2
     deps = build_deps(settings)
     if args.http:

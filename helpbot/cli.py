@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from helpbot.app import app
-from helpbot.commands import evaluate, knowledge
+from helpbot.commands import answers, evaluate, freshness, knowledge
 
-__all__ = ["app", "evaluate", "knowledge", "main"]
+__all__ = ["answers", "app", "evaluate", "freshness", "knowledge", "main"]
 
 
 def main() -> None:

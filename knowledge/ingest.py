@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -92,6 +92,8 @@ class _Prepared:
     version: int
     parsed: ParsedDocument
     chunks: list[Chunk]
+    audiences: tuple[str, ...]
+    review_by: date | None
     records: list[ChunkRecord] = field(default_factory=list)
 
 
@@ -213,7 +215,15 @@ class Ingestor:
                     status="indexing",
                 )
             )
-            return _Prepared(source, document.id, version, parsed, chunks)
+            return _Prepared(
+                source,
+                document.id,
+                version,
+                parsed,
+                chunks,
+                audiences=tuple(document.audiences),
+                review_by=document.review_by,
+            )
 
     def _register(self, session: Session, source: SourceFile, parsed: ParsedDocument) -> Document:
         """Find or create the registry row; labels: explicit > file > existing > default."""
@@ -235,7 +245,7 @@ class Ingestor:
         document.review_by = (
             options.review_by
             or meta.review_by
-            or date.today() + timedelta(days=options.review_period_days)
+            or datetime.now(UTC).date() + timedelta(days=options.review_period_days)
         )
         if document.status == "deleted":
             document.status = "pending"
@@ -251,10 +261,6 @@ class Ingestor:
         vectors = self.embedder.encode(texts)
         row = 0
         for prepared in batch:
-            with self.db.session() as session:
-                document = registry.get(session, prepared.document_id)
-                assert document is not None
-                audiences, review_by = tuple(document.audiences), document.review_by
             prepared.records = [
                 ChunkRecord(
                     document_id=prepared.document_id,
@@ -264,35 +270,59 @@ class Ingestor:
                     title=prepared.parsed.title,
                     heading_path=chunk.heading_path,
                     source_uri=prepared.source.uri,
-                    audiences=audiences,
-                    review_by=review_by,
+                    audiences=prepared.audiences,
+                    review_by=prepared.review_by,
                     vector=tuple(float(x) for x in vectors[row + i]),
                 )
                 for i, chunk in enumerate(prepared.chunks)
             ]
             row += len(prepared.chunks)
-            yield self._store(prepared)
+        errors = self._write(batch)
+        for position, prepared in enumerate(batch):
+            yield self._go_live(prepared, errors.get(position))
             if on_chunks:
                 on_chunks(len(prepared.chunks))
 
-    def _store(self, prepared: _Prepared) -> FileResult:
-        source = prepared.source
+    def _write(self, batch: list[_Prepared]) -> dict[int, str]:
+        """Store a batch's chunks in one write (stores pay per write, not per row); return
+        the error of each file that could not be stored, by its position in the batch."""
+        try:
+            result = self.store.upsert([record for p in batch for record in p.records])
+        except Exception:
+            # The batch write failed as a whole: write file by file to keep the good ones
+            # (safe to repeat: chunk ids are deterministic and writes replace).
+            attempts = {i: self._write_one(p) for i, p in enumerate(batch)}
+            return {i: error for i, error in attempts.items() if error}
+        refused = dict(result.errors)
+        errors: dict[int, str] = {}
+        for position, prepared in enumerate(batch):
+            reasons = [refused[r.id] for r in prepared.records if r.id in refused]
+            if reasons:
+                errors[position] = (
+                    f"{len(reasons)} passages were refused by the store: {reasons[0]}"
+                )
+        return errors
+
+    def _write_one(self, prepared: _Prepared) -> str | None:
         try:
             result = self.store.upsert(prepared.records)
-            if result.errors:
-                first = result.errors[0][1]
-                raise RuntimeError(
-                    f"{len(result.errors)} passages were refused by the store: {first}"
-                )
         except Exception as exc:
+            return str(exc)
+        if result.errors:
+            return f"{len(result.errors)} passages were refused by the store: {result.errors[0][1]}"
+        return None
+
+    def _go_live(self, prepared: _Prepared, error: str | None) -> FileResult:
+        source = prepared.source
+        if error is not None:
             # Nothing of this version is served (it never went live); clear what was written.
             self._drop_version(prepared)
-            return self._fail(source, f"storing {source.name} failed: {exc}", prepared)
+            return self._fail(source, f"storing {source.name} failed: {error}", prepared)
         with self.db.session() as session:
             document = registry.get(session, prepared.document_id)
             assert document is not None
             version = next(v for v in document.versions if v.version == prepared.version)
-            registry.switch_live(session, document, version)
+            superseded = registry.switch_live(session, document, version)
             registry.audit(
                 session,
                 self.options.actor,
@@ -301,10 +331,10 @@ class Ingestor:
                 version=prepared.version,
                 chunks=len(prepared.records),
             )
-        # After the switch nobody reads older versions; remove them (and any crashed leftovers).
-        stale_versions = self.store.document_versions(prepared.document_id) - {prepared.version}
-        if stale_versions:
-            self.store.delete(prepared.document_id, versions=sorted(stale_versions))
+        # After the switch nobody reads older versions (the registry gate); remove them.
+        # A brand-new document has none, so it costs the store nothing.
+        if superseded:
+            self.store.delete(prepared.document_id, versions=sorted(superseded))
         return FileResult(
             source.uri,
             source.name,

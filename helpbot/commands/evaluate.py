@@ -1,4 +1,4 @@
-"""`helpbot eval`: retrieval (and answer) quality on a QA file."""
+"""`helpbot eval`: retrieval and answer quality on a QA file, for one or more answer backends."""
 
 from __future__ import annotations
 
@@ -10,21 +10,43 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from helpbot.app import app, console, progress, services
+from helpbot.app import app, console, err, progress, services
 from knowledge.evaluation import evaluate_retrieval, load_qa
 from knowledge.retrieval import Passage
 from knowledge.stores.base import SearchMode
+
+ANSWER_COLUMNS = [
+    "key_fact_accuracy",
+    "abstention_precision",
+    "abstention_recall",
+    "grounding_failure_rate",
+    "citation_accuracy",
+    "latency_p50_s",
+    "latency_p95_s",
+    "first_token_p50_s",
+    "median_words",
+]
 
 
 @app.command("eval")
 def eval_(
     qa_file: Annotated[Path, typer.Argument(help="A QA .jsonl file.", exists=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    retrieval_only: Annotated[bool, typer.Option(help="Only the retrieval figures.")] = True,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Only the (fast) retrieval figures.")
+    ] = False,
+    backend: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Answer backend to evaluate (repeat to compare): extractive, base, local, "
+            "openai or adapter:PATH. Default: the configured generator."
+        ),
+    ] = None,
 ) -> None:
-    """Retrieval (and answer) quality on a QA file, for hybrid, BM25 and vector search."""
+    """Retrieval quality (hybrid, BM25, vector) and answer quality per backend on a QA file."""
     svc = services()
     items = load_qa(qa_file)
+    engines = {} if retrieval_only else _engines(svc, backend or [svc.settings.generator])
 
     def retrieve(item: Any, mode: SearchMode) -> list[Passage]:
         return svc.retriever.retrieve(
@@ -32,12 +54,56 @@ def eval_(
         )
 
     with progress() as bar:
-        task = bar.add_task("evaluating", total=len(items))
+        task = bar.add_task("retrieval", total=len(items))
         report = evaluate_retrieval(items, retrieve, on_question=lambda: bar.advance(task))
+        if engines:
+            from knowledge.answering.evaluation import evaluate_answers
+
+            task = bar.add_task("answers", total=len(items) * len(engines))
+            answers = evaluate_answers(items, engines, on_answer=lambda: bar.advance(task))
+            _merge(report, answers)
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         return
     _print_retrieval(report["retrieval"])
+    if engines:
+        _print_answers(report["answers_by_backend"])
+
+
+def _engines(svc: Any, specs: list[str]) -> dict[str, Any]:
+    """One answer engine per backend spec; local specs share one loaded base model."""
+    from knowledge.answering.backends import build_generators, engine_options, parse_backend
+    from knowledge.answering.engine import AnswerEngine
+    from knowledge.generation.base import AdapterError
+
+    try:
+        parsed = [parse_backend(spec) for spec in specs]
+        generators = build_generators(svc.settings, parsed)
+    except (ValueError, AdapterError) as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+    options = engine_options(svc.settings)
+    return {
+        name: AnswerEngine(svc.retriever, generator, options)
+        for name, generator in generators.items()
+    }
+
+
+def _merge(report: dict[str, Any], answers: dict[str, Any]) -> None:
+    """Add the answer figures; each question gets its first backend's answer and all of them."""
+    report["answers"] = answers["answers"]
+    report["answers_by_backend"] = answers["answers_by_backend"]
+    first = answers["answers"]["backend"]
+    for question in report["questions"]:
+        by_backend = answers["per_question"].get(question["id"], {})
+        mine = by_backend.get(first, {})
+        question.update(
+            {
+                key: mine.get(key)
+                for key in ("answer", "abstained", "citations", "passed", "failures")
+            }
+        )
+        question["by_backend"] = by_backend
 
 
 def _print_retrieval(retrieval: dict[str, Any]) -> None:
@@ -58,3 +124,16 @@ def _print_retrieval(retrieval: dict[str, Any]) -> None:
         for kind, sub in figures["by_kind"].items():
             kinds.add_row(kind, str(sub["questions"]), mode, *(f"{sub[c]:.3f}" for c in columns))
     console.print(kinds)
+
+
+def _print_answers(by_backend: dict[str, dict[str, Any]]) -> None:
+    table = Table("backend", *ANSWER_COLUMNS, title="Answers")
+    for name, figures in by_backend.items():
+        table.add_row(name, *(_cell(figures[c]) for c in ANSWER_COLUMNS))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)

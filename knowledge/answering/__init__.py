@@ -1,1 +1,56 @@
-"""The answer engine: retrieve, prompt, generate, check grounding, cite."""
+"""The answer engine: retrieve, prompt, generate, check grounding, cite.
+
+The Slack bot, the console and the CLI call `build_answer_service(services)` and then
+`service.answer(question, asker, history)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.answering.backends import (
+    BackendSpec,
+    build_generators,
+    engine_options,
+    parse_backend,
+)
+from knowledge.answering.engine import AnswerEngine, EngineOptions
+from knowledge.answering.models import Answer, AnswerService, Asker, Citation, Turn
+from knowledge.answering.prompts import SYSTEM_PROMPT, build_messages, training_example
+from knowledge.services import Services
+
+__all__ = [
+    "SYSTEM_PROMPT",
+    "Answer",
+    "AnswerEngine",
+    "AnswerService",
+    "Asker",
+    "Citation",
+    "EngineOptions",
+    "Turn",
+    "build_answer_service",
+    "build_messages",
+    "parse_backend",
+    "training_example",
+]
+
+
+def build_answer_service(
+    services: Services, *, backend: str | None = None, adapter_dir: Path | None = None
+) -> AnswerService:
+    """The answer engine over `services`' retriever with the configured (or given) backend.
+
+    `backend`: "extractive", "local", "base", "openai" or "adapter:PATH"; None means
+    Settings.generator. `adapter_dir` (with "local" or None) replaces Settings.adapter_dir and is
+    checked at once: a missing or corrupt folder raises AdapterError. The model itself loads
+    on the first question. A model that cannot be built at all (e.g. the shipped model's
+    package is missing) does not raise: answers then quote passages with a note.
+    """
+    settings = services.settings
+    spec = parse_backend(backend or settings.generator)
+    if adapter_dir is not None:
+        if spec.kind not in ("local", "adapter"):
+            raise ValueError(f"an adapter needs a local model, not the {spec.kind!r} backend")
+        spec = BackendSpec("adapter", adapter_dir)
+    generator = build_generators(settings, [spec])[spec.name]
+    return AnswerEngine(services.retriever, generator, engine_options(settings))

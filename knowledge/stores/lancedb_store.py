@@ -266,12 +266,15 @@ class LanceDBStore:
             self.optimize(name)
 
     def optimize(self, collection: str | None = None) -> None:
-        """Fold recent writes into the full-text index and compact small files."""
+        """Compact the small files many writes leave behind and fold new rows into the indices.
+
+        Every write adds a fragment; a table of thousands of fragments searches and merges
+        several times slower, so ingestion runs call this when they finish.
+        """
         name = collection or self.active_collection()
         if name is None:
             return
-        table = self._table(name)
-        table.create_index("search_text", config=FTS(), replace=True)
+        self._table(name).optimize()
         self._unindexed[name] = 0
 
     def delete(self, document_id: str, *, versions: Sequence[int] | None = None) -> int:

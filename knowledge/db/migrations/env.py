@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import knowledge.db.scheduler_models  # noqa: F401 - registers the scheduler's tables
 from knowledge.db import conversation_models  # noqa: F401 - registers the Slack tables
 from knowledge.db.models import Base
 

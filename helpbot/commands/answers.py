@@ -1,0 +1,129 @@
+"""`helpbot ask`: one cited answer from the knowledge base, with its sources and timings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from helpbot.app import app, console, err, services
+from knowledge.answering.models import Answer, AnswerService, Asker, Turn
+from knowledge.stores.base import EVERYONE, StoreUnavailableError
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, as an employee would ask it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="extractive, local, base, openai or adapter:PATH (default: configured)."),
+    ] = None,
+    audience: Annotated[
+        list[str] | None, typer.Option(help="Ask as this audience (repeat).")
+    ] = None,
+    stream: Annotated[
+        bool, typer.Option(help="Print the model's text as it is generated.")
+    ] = False,
+) -> None:
+    """Answer a question from the policies the asker may see, citing its sources."""
+    service = build_service(backend)
+    asker = Asker("cli", tuple(audience or [EVERYONE]))
+    on_token = _stream_to_stderr if stream and not as_json else None
+    try:
+        answer = service.answer(question, asker, (), on_token=on_token)
+    except StoreUnavailableError as error:
+        err.print(f"[red]cannot reach the knowledge base:[/] {error}")
+        raise typer.Exit(1) from error
+    if on_token:
+        sys.stderr.write("\n")
+    if as_json:
+        sys.stdout.write(json.dumps(answer_to_json(answer), ensure_ascii=False) + "\n")
+    else:
+        print_answer(answer)
+
+
+def build_service(backend: str | None) -> AnswerService:
+    """The answer service for a backend spec, turning bad specs and adapters into exit code 2."""
+    from knowledge.answering import build_answer_service
+    from knowledge.generation.base import AdapterError
+
+    try:
+        return build_answer_service(services(), backend=backend)
+    except (ValueError, AdapterError) as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+
+
+def answer_to_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {
+                "number": c.number,
+                "source": c.source,
+                "title": c.title,
+                "section": c.section,
+                "source_uri": c.source_uri,
+                "version": c.version,
+                "review_by": c.review_by.isoformat() if c.review_by else None,
+                "stale": c.stale,
+            }
+            for c in answer.citations
+        ],
+        "model_version": answer.model_version,
+        "timings": answer.timings,
+        "confidence": round(answer.confidence, 4),
+        "grounding_failed": answer.grounding_failed,
+        "standalone_question": answer.standalone_question,
+        "note": answer.note,
+    }
+
+
+def print_answer(answer: Answer) -> None:
+    style = "yellow" if answer.abstained else "bold"
+    console.print(f"[{style}]{answer.text}[/]", highlight=False)
+    if answer.note:
+        console.print(f"[cyan]ⓘ {answer.note}[/]", highlight=False)
+    for c in answer.citations:
+        review = f", review by {c.review_by.isoformat()}" if c.review_by else ""
+        overdue = " [red](review overdue)[/]" if c.stale else ""
+        console.print(
+            f"  [{c.number}] {c.title} — {c.section} [dim]({c.source} v{c.version}{review})[/]"
+            f"{overdue}",
+            highlight=False,
+        )
+    timings = " · ".join(f"{stage} {seconds:.2f}s" for stage, seconds in answer.timings.items())
+    extra = " · grounding check failed: quoting sources" if answer.grounding_failed else ""
+    console.print(f"[dim]{answer.model_version} · {timings}{extra}[/]", highlight=False)
+
+
+def interactive(service: AnswerService, audiences: tuple[str, ...] = (EVERYONE,)) -> None:
+    """A question prompt with thread memory (what `helpbot up` offers without Slack tokens).
+
+    An empty line or Ctrl-D ends it.
+    """
+    history: list[Turn] = []
+    asker = Asker("console", audiences)
+    while True:
+        try:
+            question = console.input("[bold cyan]? [/]").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            answer = service.answer(question, asker, tuple(history[-6:]))
+        except StoreUnavailableError as error:
+            err.print(f"[red]cannot reach the knowledge base:[/] {error}")
+            continue
+        print_answer(answer)
+        history += [Turn("user", question), Turn("assistant", answer.text)]
+
+
+def _stream_to_stderr(piece: str) -> None:
+    sys.stderr.write(piece)
+    sys.stderr.flush()

@@ -1,0 +1,288 @@
+"""The answer engine: rewrite -> retrieve -> prompt -> generate -> ground -> cite, or abstain.
+
+`AnswerEngine.answer` never raises for a bad question or a failing model; only
+StoreUnavailableError (the knowledge base cannot be reached) propagates to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from knowledge.answering import abstention, grounding
+from knowledge.answering.citations import (
+    citation,
+    closest,
+    passage_support,
+    resolve_citations,
+    stale_notes,
+    trim_answer,
+)
+from knowledge.answering.extractive import asks_for_quantity, extractive_answer
+from knowledge.answering.models import Answer, Asker, OnToken, Turn
+from knowledge.answering.prompts import build_messages, leaks_prompt
+from knowledge.answering.rewrite import rewrite_rules, rewrite_with_model
+from knowledge.generation.base import Generation, GenerationError, Generator
+from knowledge.retrieval import Passage
+
+logger = logging.getLogger(__name__)
+
+EXTRACTIVE = "extractive"
+EMPTY_QUESTION_TEXT = (
+    'Ask me anything about our policies, for example: "How many days of annual leave do I '
+    'get?" or "What is the deadline for expense claims?"'
+)
+
+
+class PassageSource(Protocol):
+    """What the engine needs from retrieval (knowledge.retrieval.Retriever implements it)."""
+
+    def retrieve(
+        self, question: str, *, audiences: Sequence[str] = ..., k: int | None = None
+    ) -> list[Passage]: ...
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """The engine's knobs, as plain values (entry points fill them from Settings)."""
+
+    abstain_below: float = abstention.DEFAULT_ABSTAIN_BELOW
+    """Abstain when the best passage's cosine similarity is below this."""
+    help_contact: str = "#ask-people"
+    search_k: int = 8
+    prompt_passages: int = 3
+    """How many of the best passages go into the model's prompt. Few: on a CPU the prompt's
+    length dominates the time to first token (about 1,000 tokens take seconds to read)."""
+    extract_passages: int = 6
+    """How many of the best passages the extractive answer may quote from."""
+    max_new_tokens: int = 200
+    max_question_chars: int = 1000
+    """Longer questions are cut to this for retrieval and the prompt (with a note)."""
+    max_answer_words: int = 90
+    """A generated answer is cut at the sentence ending before this many words."""
+    rewrite: Literal["rules", "model"] = "rules"
+
+
+@dataclass
+class _Draft:
+    """An answer in the making: text with [n] markers and what produced it."""
+
+    text: str
+    model_version: str
+    numbers: tuple[int, ...] = ()
+    grounding_failed: bool = False
+
+
+class AnswerEngine:
+    """Implements AnswerService over a retriever and an optional generator (None: extractive).
+
+    With `on_token`, the model's text streams as it is generated; when the grounding check then
+    rejects it, the returned Answer carries the extractive text instead: callers show the
+    final Answer.text, not the streamed pieces.
+    """
+
+    def __init__(
+        self,
+        retriever: PassageSource,
+        generator: Generator | None,
+        options: EngineOptions | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.options = options or EngineOptions()
+
+    @property
+    def model_version(self) -> str:
+        return self.generator.model_version if self.generator is not None else EXTRACTIVE
+
+    def answer(
+        self,
+        question: str,
+        asker: Asker,
+        history: tuple[Turn, ...] = (),
+        *,
+        on_token: OnToken | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        notes: list[str] = []
+        question = question.strip()
+        if not question:
+            return self._abstain(EMPTY_QUESTION_TEXT, [], 0.0, question, timings, started, notes)
+        limit = self.options.max_question_chars
+        if len(question) > limit:
+            question = question[:limit]
+            notes.append(
+                f"Your question was very long; I only read its first {limit:,} characters."
+            )
+
+        mark = time.perf_counter()
+        standalone = self._standalone(question, history)
+        timings["rewrite"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        passages = self.retriever.retrieve(
+            standalone, audiences=asker.audiences, k=self.options.search_k
+        )
+        timings["retrieve"] = time.perf_counter() - mark
+        confidence = abstention.confidence(passages)
+        if abstention.should_abstain(passages, self.options.abstain_below):
+            text = abstention.abstention_text(self.options.help_contact)
+            return self._abstain(text, passages, confidence, standalone, timings, started, notes)
+
+        shown = passages[: max(self.options.prompt_passages, self.options.extract_passages)]
+        draft = self._draft(started, standalone, shown, timings, notes, on_token)
+        if draft is None:
+            text = abstention.abstention_text(self.options.help_contact)
+            return self._abstain(text, passages, confidence, standalone, timings, started, notes)
+        cited = tuple(shown[n - 1] for n in draft.numbers)
+        text = draft.text + stale_notes(cited)
+        timings["total"] = time.perf_counter() - started
+        return Answer(
+            text=text,
+            citations=tuple(citation(n, shown[n - 1]) for n in draft.numbers),
+            confidence=confidence,
+            abstained=False,
+            model_version=draft.model_version,
+            timings=_rounded(timings),
+            passages=tuple(passages),
+            standalone_question=standalone,
+            grounding_failed=draft.grounding_failed,
+            note=" ".join(notes) or None,
+        )
+
+    # --- stages -----------------------------------------------------------------------
+
+    def _standalone(self, question: str, history: tuple[Turn, ...]) -> str:
+        if not history:
+            return question
+        if self.options.rewrite == "model" and self.generator is not None:
+            return rewrite_with_model(question, history, self.generator)
+        return rewrite_rules(question, history)
+
+    def _draft(
+        self,
+        started: float,
+        question: str,
+        shown: list[Passage],
+        timings: dict[str, float],
+        notes: list[str],
+        on_token: OnToken | None,
+    ) -> _Draft | None:
+        """The generated answer when it is grounded, else the extractive one; None: abstain."""
+        mark = time.perf_counter()
+        quotable = shown[: self.options.extract_passages]
+        if self.generator is None:
+            draft = _extractive(question, quotable, on_token)
+            timings["generate"] = time.perf_counter() - mark
+            return draft
+        prompted = shown[: self.options.prompt_passages]
+        try:
+            generation = self.generator.generate(
+                build_messages(question, prompted),
+                max_new_tokens=self.options.max_new_tokens,
+                on_token=on_token,
+            )
+        except GenerationError as error:
+            logger.warning("generation failed, answering extractively: %s", type(error).__name__)
+            notes.append(
+                "The language model is unavailable right now, so I quoted the most relevant "
+                "policy passages instead."
+            )
+            return _extractive(question, quotable, on_token)
+        finally:
+            timings["generate"] = time.perf_counter() - mark
+        # Time to first token as the asker feels it: from the question, not from generate().
+        timings["first_token"] = mark - started + generation.first_token_s
+        mark = time.perf_counter()
+        try:
+            return self._checked(question, prompted, quotable, generation)
+        finally:
+            timings["ground"] = time.perf_counter() - mark
+
+    def _checked(
+        self,
+        question: str,
+        prompted: list[Passage],
+        quotable: list[Passage],
+        generation: Generation,
+    ) -> _Draft | None:
+        """The generated answer if it passes the grounding check, else the extractive one.
+
+        Every fact must be in a passage the answer cites: an uncited answer stating a number is
+        not grounded, even when the number occurs in some passage (it may be the wrong row).
+        """
+        text = trim_answer(generation.text, self.options.max_answer_words)
+        if abstention.model_declined(text):
+            return None
+        text, numbers = resolve_citations(text, len(prompted))
+        cited = [prompted[n - 1] for n in numbers]
+        result = grounding.check_grounding(text, [passage_support(p) for p in cited] + [question])
+        if not numbers and not result.facts:
+            # No facts to check and no citation: cite the passage it draws its words from.
+            numbers = closest(text, prompted)
+        problem = None
+        if not text.strip():
+            problem = "empty answer"
+        elif leaks_prompt(text):
+            problem = "prompt echoed"
+        elif result.facts and not numbers:
+            problem = "facts without citations"
+        elif not result.facts and asks_for_quantity(question):
+            problem = "no amount, date or duration for a question asking one"
+        elif not result.ok:
+            problem = f"{len(result.unsupported)} unsupported facts"
+        elif not numbers:
+            problem = "no overlap with any passage"
+        if problem is not None:
+            # The event is recorded on the Answer (grounding_failed) and counted in the logs;
+            # the answer's own text stays out of the logs.
+            logger.warning("grounding check failed (%s); answering extractively", problem)
+            draft = _extractive(question, quotable, None)
+            if draft is None:
+                return None
+            draft.grounding_failed = True
+            return draft
+        return _Draft(text=text, model_version=generation.model_version, numbers=numbers)
+
+    def _abstain(
+        self,
+        text: str,
+        passages: Sequence[Passage],
+        confidence: float,
+        standalone: str,
+        timings: dict[str, float],
+        started: float,
+        notes: list[str],
+    ) -> Answer:
+        timings["total"] = time.perf_counter() - started
+        return Answer(
+            text=text,
+            citations=(),
+            confidence=confidence,
+            abstained=True,
+            model_version=self.model_version,
+            timings=_rounded(timings),
+            passages=tuple(passages),
+            standalone_question=standalone,
+            note=" ".join(notes) or None,
+        )
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _extractive(question: str, shown: list[Passage], on_token: OnToken | None) -> _Draft | None:
+    quoted = extractive_answer(question, shown)
+    if quoted is None:
+        return None
+    if on_token is not None:
+        on_token(quoted.text)
+    return _Draft(text=quoted.text, model_version=EXTRACTIVE, numbers=quoted.numbers)
+
+
+def _rounded(timings: dict[str, float]) -> dict[str, float]:
+    return {stage: round(seconds, 4) for stage, seconds in timings.items()}

@@ -1,0 +1,173 @@
+"""Answer quality on a QA file: key facts, abstention, grounding, citations, latency, length.
+
+Metric functions are pure; `evaluate_answers` runs one or more AnswerServices over every
+question. The JSON names (`answers.key_fact_accuracy`, ...) are read by other tools: keep them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.answering.models import Answer, AnswerService, Asker, Turn
+from knowledge.evaluation import QAItem, contains_fact
+
+_MARKERS = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one answer passed, and why not."""
+
+    passed: bool
+    failures: tuple[str, ...]
+
+
+def judge(item: QAItem, answer: Answer) -> Verdict:
+    """Answerable: answered, every key fact present, no wrong value. Unanswerable: abstained."""
+    if not item.answerable:
+        return Verdict(answer.abstained, () if answer.abstained else ("answered an unanswerable",))
+    if answer.abstained:
+        return Verdict(False, ("abstained",))
+    failures = [
+        f"missing {fact if isinstance(fact, str) else ' | '.join(fact)}"
+        for fact in item.answer_must_contain
+        if not contains_fact(answer.text, fact)
+    ]
+    failures += [
+        f"says {wrong}" for wrong in item.must_not_contain if contains_fact(answer.text, wrong)
+    ]
+    return Verdict(not failures, tuple(failures))
+
+
+def history_of(item: QAItem) -> tuple[Turn, ...]:
+    """The thread before the question (follow-up QA files carry it as `history`)."""
+    raw = item.extra.get("history") or []
+    return tuple(Turn(role=turn["role"], text=turn["text"]) for turn in raw)
+
+
+def words(text: str) -> int:
+    """Words of an answer, citation markers and lone punctuation not counted."""
+    return sum(1 for token in _MARKERS.sub(" ", text).split() if any(c.isalnum() for c in token))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+Row = tuple[QAItem, Answer]
+
+
+def answer_scores(rows: Sequence[Row]) -> dict[str, Any]:
+    """The answer figures over one backend's answers.
+
+    - key_fact_accuracy: answerable questions answered with every key fact and no wrong value;
+    - abstention_precision / _recall: abstentions that were on unanswerable questions / the
+      unanswerable questions abstained on (null when there is nothing to divide by);
+    - grounding_failure_rate: answers (not abstentions) whose generated text failed the
+      grounding check and was replaced by quotes;
+    - citation_accuracy: answered answerable questions citing at least one expected source;
+    - latency_p50_s / _p95_s: total seconds per question; first_token_*: to the first token;
+    - median_words: words per answer (abstentions excluded).
+    """
+    answerable = [(item, answer) for item, answer in rows if item.answerable]
+    unanswerable = [(item, answer) for item, answer in rows if not item.answerable]
+    answered = [answer for _, answer in rows if not answer.abstained]
+    abstained_right = sum(answer.abstained for _, answer in unanswerable)
+    abstained_all = sum(answer.abstained for _, answer in rows)
+    cited_right = [
+        bool({c.source for c in answer.citations} & set(item.expected_sources))
+        for item, answer in answerable
+        if not answer.abstained
+    ]
+    totals = [answer.timings.get("total", 0.0) for _, answer in rows]
+    first = [
+        answer.timings.get("first_token", answer.timings.get("total", 0.0)) for _, answer in rows
+    ]
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    for item, answer in rows:
+        by_kind[item.kind].append(judge(item, answer).passed)
+    return {
+        "questions": len(rows),
+        "key_fact_accuracy": _ratio(
+            sum(judge(i, a).passed for i, a in answerable), len(answerable)
+        ),
+        "abstention_precision": _ratio(abstained_right, abstained_all),
+        "abstention_recall": _ratio(abstained_right, len(unanswerable)),
+        "grounding_failure_rate": _ratio(sum(a.grounding_failed for a in answered), len(answered)),
+        "citation_accuracy": _ratio(sum(cited_right), len(cited_right)),
+        "latency_p50_s": round(percentile(totals, 50), 3),
+        "latency_p95_s": round(percentile(totals, 95), 3),
+        "first_token_p50_s": round(percentile(first, 50), 3),
+        "first_token_p95_s": round(percentile(first, 95), 3),
+        "median_words": statistics.median([words(a.text) for a in answered]) if answered else 0,
+        "abstained": abstained_all,
+        "pass_rate_by_kind": {
+            kind: _ratio(sum(passes), len(passes)) for kind, passes in sorted(by_kind.items())
+        },
+    }
+
+
+def answer_json(item: QAItem, answer: Answer) -> dict[str, Any]:
+    """One question's answer as the --json output shows it."""
+    verdict = judge(item, answer)
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {"number": c.number, "source": c.source, "title": c.title, "section": c.section}
+            for c in answer.citations
+        ],
+        "passed": verdict.passed,
+        "failures": list(verdict.failures),
+        "grounding_failed": answer.grounding_failed,
+        "model_version": answer.model_version,
+        "standalone_question": answer.standalone_question,
+        "note": answer.note,
+        "timings": answer.timings,
+    }
+
+
+def evaluate_answers(
+    items: Sequence[QAItem],
+    services: Mapping[str, AnswerService],
+    *,
+    on_answer: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Ask every question of every backend.
+
+    Returns {"answers": <first backend's figures + its name>, "answers_by_backend":
+    {name: figures}, "per_question": {id: {name: answer_json}}}.
+    """
+    rows: dict[str, list[Row]] = {name: [] for name in services}
+    per_question: dict[str, dict[str, Any]] = defaultdict(dict)
+    for item in items:
+        asker = Asker(user_id=f"eval:{item.id}", audiences=item.audiences)
+        for name, service in services.items():
+            answer = service.answer(item.question, asker, history_of(item))
+            rows[name].append((item, answer))
+            per_question[item.id][name] = answer_json(item, answer)
+            if on_answer:
+                on_answer()
+    by_backend = {name: answer_scores(backend_rows) for name, backend_rows in rows.items()}
+    first = next(iter(services), None)
+    return {
+        "answers": {"backend": first, **by_backend[first]} if first else {},
+        "answers_by_backend": by_backend,
+        "per_question": dict(per_question),
+    }

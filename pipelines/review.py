@@ -1,0 +1,101 @@
+"""Review dates: mark expired documents stale and queue Slack DMs nudging their owners."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from knowledge.db import documents as registry
+from knowledge.db import scheduling
+from knowledge.db.engine import Database
+from knowledge.db.models import Document
+from knowledge.retrieval import source_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReviewReport:
+    """What one daily check did."""
+
+    marked_stale: int = 0
+    reactivated: int = 0
+    nudges_queued: int = 0
+    expiry_notices_queued: int = 0
+    without_owner: int = 0
+
+
+def review_check(db: Database, *, today: date, nudge_days: int) -> ReviewReport:
+    """The daily check of review-by dates.
+
+    Documents past their date become stale (still served, flagged in answers, optionally
+    down-ranked) and their owners get one DM saying so; owners of documents due within
+    `nudge_days` get one reminder before that. A document whose date was moved forward is
+    active again. Running twice a day queues nothing twice.
+    """
+    report = ReviewReport()
+    with db.session() as session:
+        reactivated = scheduling.reactivate_reviewed(session, today=today)
+        report.reactivated = len(reactivated)
+        for document_id in reactivated:
+            registry.audit(session, "scheduler", "document.reviewed", document_id)
+
+        for document in scheduling.documents_past_review(session, today=today):
+            if document.status == "active":
+                document.status = "stale"
+                report.marked_stale += 1
+                registry.audit(
+                    session,
+                    "scheduler",
+                    "document.stale",
+                    document.id,
+                    review_by=str(document.review_by),
+                )
+            if _notify(session, document, "review_expired", expired_text(document)):
+                report.expiry_notices_queued += 1
+            report.without_owner += document.owner is None
+
+        until = today + timedelta(days=nudge_days)
+        for document in scheduling.documents_review_due(session, today=today, until=until):
+            days_left = (document.review_by - today).days if document.review_by else 0
+            if _notify(session, document, "review_due", due_text(document, days_left)):
+                report.nudges_queued += 1
+            report.without_owner += document.owner is None
+    log.info("review check: %s", report)
+    return report
+
+
+def _notify(session: Session, document: Document, kind: str, text: str) -> bool:
+    if not document.owner:
+        return False
+    # One message per document, kind and review date: a new date earns a new reminder.
+    return scheduling.queue_notification(
+        session,
+        recipient=document.owner,
+        text=text,
+        kind=kind,
+        document_id=document.id,
+        dedupe_key=f"{kind}:{document.id}:{document.review_by}",
+    )
+
+
+def due_text(document: Document, days_left: int) -> str:
+    when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+    return (
+        f"Reminder: *{document.title}* ({source_name(document.source_uri)}) is due for review "
+        f"{when}, on {document.review_by}. If it is still correct, set a new review date in the "
+        "helpbot console; if it changed, update its source and helpbot will pick up the new "
+        "version."
+    )
+
+
+def expired_text(document: Document) -> str:
+    return (
+        f"*{document.title}* ({source_name(document.source_uri)}) passed its review date "
+        f"({document.review_by}). helpbot still answers from it but marks those answers as "
+        "possibly out of date until it is reviewed: update the document or set a new review "
+        "date in the helpbot console."
+    )

@@ -1,0 +1,113 @@
+"""Answer metrics on worked examples: key facts, abstention, grounding, citations, latency."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answering.evaluation import answer_scores, evaluate_answers, history_of, judge
+from knowledge.answering.models import Answer, Asker, Citation, Turn
+from knowledge.evaluation import QAItem
+
+LEAVE = QAItem(
+    "q1",
+    "Non-birthing parent leave?",
+    "factual",
+    ("parental-leave.md",),
+    ("16 weeks", ["12 months", "a year"]),
+    ("26 weeks",),
+)
+TRAVEL = QAItem("q2", "Per diem?", "paraphrase", ("business-travel.pdf",), (["EUR 50", "€50"],))
+TICKER = QAItem("q3", "Stock ticker?", "unanswerable")
+
+
+def cite(source: str) -> Citation:
+    return Citation(1, source, "T", "S", f"file:///{source}", source, 1, None, False, "quote")
+
+
+def answer(
+    text: str,
+    *sources: str,
+    abstained: bool = False,
+    total: float = 1.0,
+    grounding_failed: bool = False,
+) -> Answer:
+    return Answer(
+        text,
+        tuple(cite(s) for s in sources),
+        0.7,
+        abstained,
+        "m",
+        {"total": total, "first_token": total / 2},
+        grounding_failed=grounding_failed,
+    )
+
+
+def test_judge_needs_all_facts_and_no_wrong_value() -> None:
+    assert judge(LEAVE, answer("16 weeks, within 12 months [1].")).passed
+    assert judge(LEAVE, answer("16 weeks within a year")).passed  # any-of alternatives
+    verdict = judge(LEAVE, answer("16 weeks, or 26 weeks, within 12 months"))
+    assert not verdict.passed and verdict.failures == ("says 26 weeks",)
+    assert judge(LEAVE, answer("16 weeks")).failures == ("missing 12 months | a year",)
+    assert judge(LEAVE, answer("...", abstained=True)).failures == ("abstained",)
+    assert judge(TICKER, answer("...", abstained=True)).passed
+    assert not judge(TICKER, answer("NWL [1]")).passed
+
+
+def test_scores() -> None:
+    rows = [
+        (LEAVE, answer("16 weeks within 12 months [1].", "parental-leave.md", total=1.0)),
+        (TRAVEL, answer("EUR 60 [1].", "expenses.md", total=3.0, grounding_failed=True)),
+        (TICKER, answer("I couldn't find this.", abstained=True, total=0.5)),
+    ]
+    scores = answer_scores(rows)
+    assert scores["key_fact_accuracy"] == 0.5
+    assert scores["abstention_precision"] == 1.0 and scores["abstention_recall"] == 1.0
+    assert scores["grounding_failure_rate"] == 0.5
+    assert scores["citation_accuracy"] == 0.5
+    assert scores["latency_p50_s"] == 1.0
+    assert scores["latency_p95_s"] == pytest.approx(2.8)
+    assert scores["first_token_p50_s"] == 0.5
+    assert scores["median_words"] == 3.5  # "EUR 60 [1]." and "16 weeks within 12 months [1]."
+    assert scores["pass_rate_by_kind"] == {"factual": 1.0, "paraphrase": 0.0, "unanswerable": 1.0}
+
+
+def test_undefined_ratios_are_null() -> None:
+    scores = answer_scores([(LEAVE, answer("16 weeks within 12 months"))])
+    assert scores["abstention_precision"] is None and scores["abstention_recall"] is None
+
+
+def test_history_comes_from_the_qa_item() -> None:
+    item = QAItem(
+        "f1",
+        "And by when?",
+        "followup",
+        ("parental-leave.md",),
+        extra={"history": [{"role": "user", "text": "How long?"}]},
+    )
+    assert history_of(item) == (Turn("user", "How long?"),)
+
+
+class EchoService:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Asker, tuple[Turn, ...]]] = []
+
+    def answer(
+        self,
+        question: str,
+        asker: Asker,
+        history: tuple[Turn, ...] = (),
+        *,
+        on_token: object = None,
+    ) -> Answer:
+        self.calls.append((question, asker, history))
+        return answer("16 weeks within 12 months [1]", "parental-leave.md")
+
+
+def test_runner_asks_every_backend_with_the_items_audiences() -> None:
+    restricted = QAItem("q4", "Merit budget?", "restricted", ("m.md",), audiences=("managers",))
+    first, second = EchoService(), EchoService()
+    report = evaluate_answers([LEAVE, restricted], {"extractive": first, "base": second})
+    assert report["answers"]["backend"] == "extractive"
+    assert set(report["answers_by_backend"]) == {"extractive", "base"}
+    assert report["per_question"]["q1"]["base"]["passed"] is True
+    assert first.calls[1][1].audiences == ("managers",) and len(second.calls) == 2
