@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from helpbot.app import app
-from helpbot.commands import answers, evaluate, freshness, knowledge
+from helpbot.commands import answers, evaluate, freshness, knowledge, runtime
 
-__all__ = ["answers", "app", "evaluate", "freshness", "knowledge", "main"]
+__all__ = ["answers", "app", "evaluate", "freshness", "knowledge", "main", "runtime"]
 
 
 def main() -> None:

@@ -103,3 +103,16 @@ def test_config_lists_documented_settings(settings: object) -> None:
     code, output = run("config")
     assert code == 0
     assert "HELPBOT_DATA_DIR" in output and "HELPBOT_HYBRID_ALPHA" in output
+
+
+def test_up_answers_questions_from_the_prompt(
+    settings: object, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELPBOT_GENERATOR", "extractive")
+    run("ingest", str(corpus / "parental-leave.md"))
+    result = CliRunner().invoke(
+        app, ["up", "--no-scheduler"], input="how many weeks of parental leave?\n\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Slack bot not started: set HELPBOT_SLACK_BOT_TOKEN" in result.output
+    assert "weeks" in result.output and "parental-leave.md" in result.output

@@ -1,4 +1,4 @@
-"""Knowledge commands: ingest, docs list/show/delete, search, db upgrade, config, up."""
+"""Knowledge commands: ingest, docs list/show/delete, search, db upgrade, config."""
 
 from __future__ import annotations
 
@@ -292,26 +292,3 @@ def _field_docs() -> dict[str, str]:
                 ):
                     docs[current.target.id] = " ".join(str(following.value.value).split())
     return docs
-
-
-@app.command()
-def up() -> None:
-    """Run helpbot on this machine: for now an interactive question prompt."""
-    svc = services()
-    with svc.db.session() as session:
-        from knowledge.db import documents as registry
-
-        count = len(registry.list_all(session))
-    console.print(
-        f"[bold]helpbot[/] — {count} documents indexed in {svc.settings.data_dir}. "
-        "Ask a question (empty line or Ctrl-D to quit)."
-    )
-    while True:
-        try:
-            question = console.input("[bold cyan]? [/]").strip()
-        except (EOFError, KeyboardInterrupt):
-            break
-        if not question:
-            break
-        for rank, passage in enumerate(svc.retriever.retrieve(question, k=3), start=1):
-            _print_passage(rank, passage)

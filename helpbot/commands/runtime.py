@@ -1,0 +1,86 @@
+"""Running helpbot: `helpbot up` (everything on one machine) and `helpbot bot` (Slack only)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from bot.deps import Deps, config_from_settings
+from helpbot.app import app, console, err, services
+from helpbot.commands.answers import build_service, interactive
+from knowledge.answering.models import AnswerService
+from knowledge.services import Services
+
+
+def _bot_deps(svc: Services, answers: AnswerService) -> Deps:
+    """The bot shares this process's database and answer engine."""
+    return Deps(config=config_from_settings(svc.settings), db=svc.db, answers=answers)
+
+
+@app.command()
+def bot(
+    http: Annotated[bool, typer.Option(help="Serve /slack/events instead of Socket Mode.")] = False,
+    host: Annotated[str, typer.Option(help="Interface for --http.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port for --http.")] = 3000,
+) -> None:
+    """Run the Slack bot alone (one replica in HTTP mode, or Socket Mode)."""
+    from bot.app import missing_tokens, run_http, run_socket_mode
+
+    svc = services()
+    missing = missing_tokens(svc.settings, http=http)
+    if missing:
+        err.print(f"[red]The Slack bot needs {', '.join(missing)}[/] (README: 'The Slack bot').")
+        raise typer.Exit(2)
+    deps = _bot_deps(svc, build_service(None))
+    if http:
+        run_http(deps, host, port)
+    else:
+        run_socket_mode(deps)
+
+
+@app.command()
+def up(
+    scheduler: Annotated[bool, typer.Option(help="Keep watched sources fresh.")] = True,
+) -> None:
+    """Run helpbot on this machine: the scheduler, the Slack bot when its tokens are set, and
+    an interactive question prompt on a terminal."""
+    from bot.app import missing_tokens, run_socket_mode
+    from knowledge.db import documents as registry
+
+    svc = services()
+    with svc.db.session() as session:
+        count = len(registry.list_all(session))
+    svc.store  # noqa: B018 - open the store (and its schema) before anything answers
+    answers = build_service(None)
+    background = None
+    if scheduler:
+        from pipelines.scheduler import start_in_background
+
+        background = start_in_background(svc)
+    missing = missing_tokens(svc.settings)
+    slack: threading.Thread | None = None
+    if missing:
+        console.print(f"[yellow]Slack bot not started: set {', '.join(missing)} to connect.[/]")
+    else:
+        deps = _bot_deps(svc, answers)
+        slack = threading.Thread(target=run_socket_mode, args=(deps,), name="slack", daemon=True)
+        slack.start()
+        console.print("[green]Slack bot connected in Socket Mode.[/]")
+    console.print(
+        f"[bold]helpbot[/] — {count} documents in {svc.settings.data_dir}; scheduler "
+        f"{'on' if background else 'off'}."
+    )
+    try:
+        if slack is not None and not sys.stdin.isatty():
+            slack.join()  # a service (docker, systemd): serve Slack until stopped
+        else:
+            console.print("Ask a question (empty line or Ctrl-D to quit).")
+            interactive(answers)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if background is not None:
+            background.stop()
