@@ -23,6 +23,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/helpbot db upgrade
 	$(VENV)/bin/helpbot ingest knowledge/sample/handbook
+	# Watch the handbook folder so edits are picked up by the scheduler ("already watched" is fine).
+	-$(VENV)/bin/helpbot sources add knowledge/sample/handbook 2>/dev/null
 	$(VENV)/bin/helpbot up
 
 lint: $(STAMP)
