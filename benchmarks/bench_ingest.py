@@ -1,7 +1,8 @@
 """Ingestion throughput end to end against raw `encode` of the same chunk texts, and peak memory.
 
     .venv/bin/python -m benchmarks.bench_ingest --docs 300
-    .venv/bin/python -m benchmarks.bench_ingest --memory   # peak RSS: small vs 10x corpus
+    .venv/bin/python -m benchmarks.bench_ingest --memory --docs 1600 --factor 4
+        # peak RSS: a corpus vs one 4x larger, each in a fresh process
 
 End to end = read + parse + chunk + embed + store + registry switch. The ratio to raw encode
 (the embedding model alone on the identical texts, same process, same batch size) says how
@@ -127,7 +128,7 @@ def memory_comparison(small: int, factor: int, sections: int) -> dict[str, Any]:
 
         runs.append(json.loads(out))
     growth = runs[1]["peak_rss_after_mb"] - runs[0]["peak_rss_after_mb"]
-    return {"runs": runs, "peak_growth_mb_for_10x_corpus": round(growth, 1)}
+    return {"runs": runs, f"peak_growth_mb_for_{factor}x_corpus": round(growth, 1)}
 
 
 def main() -> None:
@@ -136,7 +137,8 @@ def main() -> None:
     )
     parser.add_argument("--docs", type=int, default=300)
     parser.add_argument("--sections", type=int, default=3)
-    parser.add_argument("--memory", action="store_true", help="peak memory, small vs 10x corpus")
+    parser.add_argument("--memory", action="store_true", help="peak memory, docs/factor vs docs")
+    parser.add_argument("--factor", type=int, default=4)
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -146,7 +148,8 @@ def main() -> None:
         print(json.dumps(memory_run(args.memory_child, args.sections)))
         return
     if args.memory:
-        emit({"memory": memory_comparison(max(args.docs // 10, 20), 10, args.sections)}, args.out)
+        small = max(args.docs // args.factor, 20)
+        emit({"memory": memory_comparison(small, args.factor, args.sections)}, args.out)
         return
     emit({"throughput": throughput(args.docs, args.sections)}, args.out)
 

@@ -113,9 +113,20 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="threads for the query embedding (HELPBOT_TORCH_THREADS); one short query gains "
+        "nothing from a second thread, and two thrash when the other core is busy",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    import torch
+
     from knowledge.evaluation import load_qa
+
+    torch.set_num_threads(args.torch_threads)
 
     questions = [item.question for item in load_qa(QA_FILE)]
     emit(

@@ -7,12 +7,13 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
-from lancedb.index import FTS
+from lancedb.index import FTS, HnswSq
 
 from knowledge.stores.base import (
     ChunkRecord,
@@ -31,6 +32,9 @@ ALIAS_FILE = "aliases.json"
 # Rows added since the last FTS index build are still searched (flat), just slower; rebuilding
 # the index after every batch would cost more than it saves, so it is refreshed past this many.
 FTS_REINDEX_AFTER_ROWS = 2_000
+# Below this many rows an exact (flat) vector scan is fast and perfectly accurate; above it
+# `optimize` builds an HNSW index so queries stay fast at 100k+ chunks.
+ANN_INDEX_FROM_ROWS = 20_000
 # Each method fetches more than k so that fusion has both lists to work with.
 CANDIDATES_PER_METHOD = 4
 
@@ -133,6 +137,7 @@ class LanceDBStore:
         self._tables: dict[str, Any] = {}
         self._unindexed: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
 
     # --- connection and alias ----------------------------------------------------------
     def _connect(self) -> Any:
@@ -274,8 +279,15 @@ class LanceDBStore:
         name = collection or self.active_collection()
         if name is None:
             return
-        self._table(name).optimize()
+        table = self._table(name)
+        table.optimize()
+        if table.count_rows() >= ANN_INDEX_FROM_ROWS and not self._has_vector_index(table):
+            table.create_index("vector", config=HnswSq(distance_type="cosine"))
         self._unindexed[name] = 0
+
+    @staticmethod
+    def _has_vector_index(table: Any) -> bool:
+        return any("vector" in getattr(index, "columns", ()) for index in table.list_indices())
 
     def delete(self, document_id: str, *, versions: Sequence[int] | None = None) -> int:
         table = self._table()
@@ -317,13 +329,22 @@ class LanceDBStore:
         table = self._table()
         where = where_clause(filters)
         fetch = k if mode != "hybrid" else max(k * CANDIDATES_PER_METHOD, 20)
-        keyword = self._keyword(table, query_text, where, fetch) if mode != "vector" else []
-        vector = self._vector(table, query_vector, where, fetch) if mode != "bm25" else []
+        if mode == "hybrid":
+            # The two searches are independent and LanceDB releases the GIL: run them together.
+            pending = self._pool().submit(self._keyword, table, query_text, where, fetch)
+            vector = self._vector(table, query_vector, where, fetch)
+            keyword = pending.result()
+            return relative_score_fusion(keyword, vector, alpha=alpha, k=k)
+        keyword = self._keyword(table, query_text, where, fetch) if mode == "bm25" else []
+        vector = self._vector(table, query_vector, where, fetch) if mode == "vector" else []
         if mode == "bm25":
             return [Hit(s.chunk, s.score, bm25_score=s.score) for s in keyword[:k]]
-        if mode == "vector":
-            return [Hit(s.chunk, s.score, vector_score=s.score) for s in vector[:k]]
-        return relative_score_fusion(keyword, vector, alpha=alpha, k=k)
+        return [Hit(s.chunk, s.score, vector_score=s.score) for s in vector[:k]]
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lancedb")
+        return self._executor
 
     _COLUMNS: ClassVar[list[str]] = [
         "id",
@@ -363,5 +384,8 @@ class LanceDBStore:
         return [Scored(_chunk(row), 1.0 - float(row["_distance"])) for row in rows]
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
         self._tables.clear()
         self._db = None
