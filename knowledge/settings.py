@@ -89,8 +89,10 @@ class Settings(BaseSettings):
     """Model name sent to the server; with vLLM LoRA serving, the adapter's name."""
     generation_timeout_s: float = 60.0
     """Give up on one generation after this long and fall back to the extractive answer."""
-    abstain_below: float = 0.30
-    """Abstain when the best passage's fused score is below this (calibrated on the QA set)."""
+    abstain_below: float = 0.36
+    """Abstain when the best passage's cosine similarity is below this (calibrated on the
+    sample QA with `python -m benchmarks.calibrate_abstention`; depends on the embedding model
+    and chunking, so re-calibrate when either changes)."""
     help_contact: str = "#ask-people"
     """Where the bot sends people when the policies do not cover a question."""
 

@@ -7,6 +7,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from helpbot.app import app, console, err, services
 from knowledge.answering.models import Answer, AnswerService, Asker, Turn
@@ -85,15 +86,16 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
 
 def print_answer(answer: Answer) -> None:
     style = "yellow" if answer.abstained else "bold"
-    console.print(f"[{style}]{answer.text}[/]", highlight=False)
+    # Document text may contain [brackets] that rich would read as markup.
+    console.print(f"[{style}]{escape(answer.text)}[/]", highlight=False)
     if answer.note:
-        console.print(f"[cyan]ⓘ {answer.note}[/]", highlight=False)
+        console.print(f"[cyan]ⓘ {escape(answer.note)}[/]", highlight=False)
     for c in answer.citations:
         review = f", review by {c.review_by.isoformat()}" if c.review_by else ""
         overdue = " [red](review overdue)[/]" if c.stale else ""
+        where = escape(f"{c.title} — {c.section}" if c.section else c.title)
         console.print(
-            f"  [{c.number}] {c.title} — {c.section} [dim]({c.source} v{c.version}{review})[/]"
-            f"{overdue}",
+            f"  [{c.number}] {where} [dim]({c.source} v{c.version}{review})[/]{overdue}",
             highlight=False,
         )
     timings = " · ".join(f"{stage} {seconds:.2f}s" for stage, seconds in answer.timings.items())

@@ -35,7 +35,7 @@ CONTEXT_TERMS = 8
 
 
 # Beyond the extractive stop words: words that name no topic when carried into a follow-up.
-_NOT_TOPIC = frozenset({"per", "must", "may", "should", "context"})
+_NOT_TOPIC = frozenset({"must", "may", "should", "context"})
 
 
 def content_words(text: str) -> list[str]:

@@ -100,3 +100,13 @@ def test_threshold_figures() -> None:
     result = evaluate_threshold([0.5, 0.6], [0.3, 0.55], 0.52)
     assert (result.precision, result.recall, result.false_abstain_rate) == (0.5, 0.5, 0.5)
     assert evaluate_threshold([0.5], [0.6], 0.1).precision == 1.0  # nothing abstained
+
+
+def test_calibration_prefers_the_cut_with_fewer_false_abstentions_at_equal_recall() -> None:
+    # Raising the cut from 0.36 to 0.45 catches no more unanswerable questions (the next one
+    # is at 0.6) but would abstain on three answerable ones: the lower cut wins.
+    answerable = [0.361, 0.39, 0.40, 0.41, *[0.5 + i / 100 for i in range(60)]]
+    unanswerable = [0.33, 0.34, 0.35, 0.36, 0.6]
+    result = calibrate(answerable, unanswerable, max_false_abstain=0.05)
+    assert 0.36 < result.threshold < 0.361
+    assert (result.recall, result.false_abstain_rate) == (0.8, 0.0)
