@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from helpbot.app import app, console, err, services
 from knowledge.answering.models import Answer, AnswerService, Asker, Turn
+from knowledge.services import Services
 from knowledge.stores.base import EVERYONE, StoreUnavailableError
 
 
@@ -46,13 +47,16 @@ def ask(
         print_answer(answer)
 
 
-def build_service(backend: str | None) -> AnswerService:
-    """The answer service for a backend spec, turning bad specs and adapters into exit code 2."""
+def build_service(backend: str | None, svc: Services | None = None) -> AnswerService:
+    """The answer service for a backend spec, turning bad specs and adapters into exit code 2.
+
+    Pass the process's Services when it has one, so the engine shares its models and stores.
+    """
     from knowledge.answering import build_answer_service
     from knowledge.generation.base import AdapterError
 
     try:
-        return build_answer_service(services(), backend=backend)
+        return build_answer_service(svc or services(), backend=backend)
     except (ValueError, AdapterError) as error:
         err.print(f"[red]{error}[/]")
         raise typer.Exit(2) from error

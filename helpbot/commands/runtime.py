@@ -34,7 +34,7 @@ def bot(
     if missing:
         err.print(f"[red]The Slack bot needs {', '.join(missing)}[/] (README: 'The Slack bot').")
         raise typer.Exit(2)
-    deps = _bot_deps(svc, build_service(None))
+    deps = _bot_deps(svc, build_service(None, svc))
     if http:
         run_http(deps, host, port)
     else:
@@ -54,7 +54,7 @@ def up(
     with svc.db.session() as session:
         count = len(registry.list_all(session))
     svc.store  # noqa: B018 - open the store (and its schema) before anything answers
-    answers = build_service(None)
+    answers = build_service(None, svc)
     background = None
     if scheduler:
         from pipelines.scheduler import start_in_background
