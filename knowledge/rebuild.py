@@ -23,7 +23,12 @@ from knowledge.documents.chunking import chunk_document, contextual_text, make_t
 from knowledge.documents.parsing import parse_document
 from knowledge.embeddings import Embedder
 from knowledge.ingest import IngestOptions
-from knowledge.stores.base import ChunkRecord, SearchFilter, VectorStore, collection_name
+from knowledge.stores.base import (
+    ChunkRecord,
+    VectorStore,
+    collection_name,
+    document_chunks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -224,19 +229,14 @@ class _Filler:
         ]
 
     def _stored(self, document: LiveDocument) -> list[ChunkRecord]:
-        # The protocol has no "list chunks": a vector search restricted to the document
-        # returns all of them (the live collection is still the active one here). The query
-        # is any unit vector: a zero vector has no cosine similarity and matches nothing.
-        probe = [1.0] + [0.0] * (self.embedder.dimension - 1)
-        hits = self.store.search(
-            "",
-            probe,
-            k=MAX_CHUNKS_PER_DOCUMENT,
-            mode="vector",
-            filters=SearchFilter(document_ids=[document.document_id], statuses=None),
+        # The live collection is still the active one here.
+        return document_chunks(
+            self.store,
+            document.document_id,
+            document.version,
+            dimension=self.embedder.dimension,
+            limit=MAX_CHUNKS_PER_DOCUMENT,
         )
-        chunks = [h.chunk for h in hits if h.chunk.version == document.version]
-        return sorted(chunks, key=lambda c: c.chunk_index)
 
     def _write(self, batch: list[ChunkRecord], written: dict[tuple[str, int], int]) -> None:
         if not batch:

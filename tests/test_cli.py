@@ -116,3 +116,10 @@ def test_up_answers_questions_from_the_prompt(
     assert result.exit_code == 0, result.output
     assert "Slack bot not started: set HELPBOT_SLACK_BOT_TOKEN" in result.output
     assert "weeks" in result.output and "parental-leave.md" in result.output
+
+
+def test_docs_show_prints_the_live_chunks(settings: object, corpus: Path) -> None:
+    run("ingest", str(corpus / "parental-leave.md"))
+    code, output = run("docs", "show", "parental-leave", "--chunks")
+    assert code == 0
+    assert "#0 " in output and "16 weeks" in output

@@ -164,19 +164,12 @@ def docs_show(
         console.print(history)
         doc_id, live = doc.id, doc.live_version
     if chunks and live is not None:
-        from knowledge.stores.base import SearchFilter
+        from knowledge.stores.base import document_chunks
 
-        hits = svc.store.search(
-            "",
-            [0.0] * svc.embedder.dimension,
-            k=10_000,
-            mode="vector",
-            filters=SearchFilter(document_ids=[doc_id]),
-        )
-        for hit in sorted(hits, key=lambda h: h.chunk.chunk_index):
-            if hit.chunk.version == live:
-                console.rule(f"#{hit.chunk.chunk_index} {hit.chunk.section}")
-                console.print(hit.chunk.text)
+        dimension = svc.embedder.dimension
+        for chunk in document_chunks(svc.store, doc_id, live, dimension=dimension):
+            console.rule(f"#{chunk.chunk_index} {chunk.section}")
+            console.print(chunk.text)
 
 
 @docs_app.command("delete")

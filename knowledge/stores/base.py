@@ -96,6 +96,27 @@ class UpsertResult:
         return not self.errors
 
 
+def document_chunks(
+    store: VectorStore, document_id: str, version: int, *, dimension: int, limit: int = 10_000
+) -> list[ChunkRecord]:
+    """Every stored chunk of one document version, in document order.
+
+    The protocol has no listing call: a vector search restricted to the document returns all of
+    its chunks. The query is any unit vector, since a zero vector has no cosine similarity and
+    matches nothing.
+    """
+    probe = [1.0] + [0.0] * (dimension - 1)
+    hits = store.search(
+        "",
+        probe,
+        k=limit,
+        mode="vector",
+        filters=SearchFilter(document_ids=[document_id], statuses=None),
+    )
+    chunks = [hit.chunk for hit in hits if hit.chunk.version == version]
+    return sorted(chunks, key=lambda chunk: chunk.chunk_index)
+
+
 class StoreUnavailableError(RuntimeError):
     """The store cannot be reached or answered with a server error; callers say so plainly."""
 
