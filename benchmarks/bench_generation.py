@@ -7,6 +7,13 @@ RAG-style prompts (a system message with three ~80-word passages and a question)
     .venv/bin/python -m benchmarks.bench_generation                # CPU, N=10
     .venv/bin/python -m benchmarks.bench_generation --device cuda --n 20
 
+`--prompts FILE` replaces the built-in prompts with real ones (one JSON list of
+{"role", "content"} messages per line, as benchmarks/device_bundle.py writes them).
+`--random-weights` builds the shipped model's architecture from its config in `--models-dir`
+with random weights instead of loading it: for machines the 93 MB model cannot reach (the GPU
+machine). Speed depends on the architecture and the token counts, not the weights; random
+weights rarely emit the end-of-turn token, so each answer runs to --max-new-tokens.
+
 Prints a JSON result and a short table; `--output FILE` also writes the JSON.
 """
 
@@ -91,6 +98,30 @@ def rag_prompts(n: int) -> list[list[Any]]:
     return prompts
 
 
+def load_prompts(path: Path, n: int) -> list[list[Any]]:
+    """The first N conversations of a JSONL file of chat messages, as langchain messages."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        [kinds[message["role"]](message["content"]) for message in json.loads(line)]
+        for line in lines[:n]
+    ]
+
+
+def random_weights_model(config_dir: Path, folder: Path) -> Path:
+    """The architecture in `config_dir` with random weights, saved with its tokenizer."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(config_dir))
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(config_dir).save_pretrained(folder)
+    return folder
+
+
 def percentile(values: list[float], q: float) -> float:
     """Linear-interpolated percentile (q in 0..100)."""
     ordered = sorted(values)
@@ -100,15 +131,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def measure(model_dir: Path, device: str, n: int, max_new_tokens: int) -> dict[str, Any]:
-    """Load time, then TTFT / total / tokens-per-second over N prompts (after one warm-up)."""
+def measure(
+    model_dir: Path, device: str, prompts: list[list[Any]], max_new_tokens: int
+) -> dict[str, Any]:
+    """Load time, then TTFT / total / tokens-per-second over the prompts (after one warm-up)."""
     from knowledge.generation.local import LocalGenerator
 
     generator = LocalGenerator(model_dir, device=device, max_new_tokens=max_new_tokens)
     started = time.perf_counter()
     generator.load()
     load_s = time.perf_counter() - started
-    prompts = rag_prompts(n)
     generator.generate(prompts[0], max_new_tokens=8)  # warm-up: kernels, caches, allocator
     runs = [generator.generate(prompt) for prompt in prompts]
     ttft = [run.first_token_s for run in runs]
@@ -152,6 +184,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--threads", type=int, default=None, help="torch intra-op threads (default: torch's)"
     )
     parser.add_argument("--skip-shipped", action="store_true", help="only the tiny baseline")
+    parser.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="build the shipped architecture from the config in --models-dir with random "
+        "weights instead of loading the shipped model (for the GPU machine)",
+    )
+    parser.add_argument(
+        "--prompts", type=Path, default=None, help="JSONL of real chat prompts (device_bundle)"
+    )
     parser.add_argument("--output", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
 
@@ -181,20 +222,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "transformers": transformers.__version__,
         "python": sys.version.split()[0],
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+        "prompts": str(args.prompts) if args.prompts else "built-in RAG prompts",
         "models": {},
     }
-    if not args.skip_shipped:
+    prompts = load_prompts(args.prompts, args.n) if args.prompts else rag_prompts(args.n)
+    if args.random_weights:
+        config_dir = models_dir / SHIPPED_MODEL_NAME
+        random_model = random_weights_model(config_dir, scratch / "random-weights")
+        measured = measure(random_model, device, prompts, args.max_new_tokens)
+        result["models"][f"{SHIPPED_MODEL_NAME} (random weights)"] = {
+            "convert_s": None,
+            **measured,
+        }
+    elif not args.skip_shipped:
         already = (models_dir / SHIPPED_MODEL_NAME / "config.json").is_file()
         started = time.perf_counter()
         shipped = ensure_shipped_model(models_dir)
         convert_s = None if already else round(time.perf_counter() - started, 2)
-        measured = measure(shipped, device, args.n, args.max_new_tokens)
+        measured = measure(shipped, device, prompts, args.max_new_tokens)
         result["models"][SHIPPED_MODEL_NAME] = {"convert_s": convert_s, **measured}
     tokenizer = smollm2_tokenizer(scratch, models_dir)
     tiny = build_tiny_model(scratch / "tiny-llama", tokenizer)
     result["models"]["tiny-llama"] = {
         "convert_s": None,
-        **measure(tiny, device, args.n, args.max_new_tokens),
+        **measure(tiny, device, prompts, args.max_new_tokens),
     }
     result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
 
