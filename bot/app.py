@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,8 +13,9 @@ from slack_bolt import App
 from bot.audiences import AudienceResolver
 from bot.deps import Deps
 from bot.listeners import Handlers, NoThreadContextStore, register
+from bot.outbox import OutboxDeliverer
 from bot.questions import QuestionFlow
-from bot.slack_api import SlackApi, make_web_client
+from bot.slack_api import SlackApi, make_outbox_client, make_web_client
 from bot.voting import FeedbackFlow
 from bot.workers import CountingExecutor
 from knowledge.db import conversations as store
@@ -27,13 +29,15 @@ EVENT_MEMORY = timedelta(days=2)
 
 @dataclass
 class Runtime:
-    """A built app with the worker pools behind it."""
+    """A built app with the worker pools behind it, and the owner-notification deliverer
+    (started by the run functions, not by building)."""
 
     app: App
     questions: QuestionFlow
     feedback: FeedbackFlow
     listener_pool: CountingExecutor
     answer_pool: CountingExecutor
+    outbox: OutboxDeliverer
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until no listener or answer is running or queued (tests, shutdown)."""
@@ -46,6 +50,7 @@ class Runtime:
         return False
 
     def close(self) -> None:
+        self.outbox.stop()
         self.listener_pool.shutdown(wait=True, cancel_futures=True)
         self.answer_pool.shutdown(wait=True, cancel_futures=True)
 
@@ -71,7 +76,22 @@ def build_runtime(deps: Deps) -> Runtime:
     questions = QuestionFlow(deps, api, audiences, answer_pool)
     feedback = FeedbackFlow(deps)
     register(app, Handlers(config, deps.db, api, questions, feedback))
-    return Runtime(app, questions, feedback, listener_pool, answer_pool)
+    return Runtime(app, questions, feedback, listener_pool, answer_pool, build_outbox(deps))
+
+
+def build_outbox(deps: Deps) -> OutboxDeliverer:
+    """The deliverer of owner notifications, with a client that leaves retries to it."""
+    config = deps.config
+    return OutboxDeliverer(
+        deps.db,
+        SlackApi(make_outbox_client(config.bot_token, config.api_url), deps.sleep),
+        holder=config.instance_id,
+        clock=deps.clock,
+        poll_s=config.outbox_poll_s,
+        max_attempts=config.outbox_max_attempts,
+        retry_s=config.outbox_retry_s,
+        claim_timeout_s=config.outbox_claim_timeout_s,
+    )
 
 
 def build_app(deps: Deps) -> App:
@@ -98,21 +118,34 @@ def _prune(deps: Deps) -> None:
     log.debug("pruned %d old event claims", removed)
 
 
-def run_socket_mode(deps: Deps) -> None:
-    """Connect to Slack over a WebSocket (no public URL needed) and serve until stopped."""
+def run_socket_mode(deps: Deps, stop: threading.Event | None = None) -> None:
+    """Connect to Slack over a WebSocket (no public URL needed) and serve until `stop` is set
+    (or forever, until interrupted); owner notifications are delivered meanwhile."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     _prune(deps)
     runtime = build_runtime(deps)
-    log.info("helpbot connecting to Slack in Socket Mode")
-    SocketModeHandler(runtime.app, app_token=deps.config.app_token).start()
+    handler = SocketModeHandler(runtime.app, app_token=deps.config.app_token)
+    try:
+        log.info("helpbot connecting to Slack in Socket Mode")
+        handler.connect()
+        runtime.outbox.start()
+        (stop or threading.Event()).wait()
+    finally:
+        handler.close()
+        runtime.close()
 
 
 def run_http(deps: Deps, host: str = "0.0.0.0", port: int = 3000) -> None:
-    """Serve Slack's requests on http://host:port/slack/events (one replica of several)."""
+    """Serve Slack's requests on http://host:port/slack/events (one replica of several) until
+    interrupted; owner notifications are delivered meanwhile."""
     from bot.http_server import serve
 
     _prune(deps)
     runtime = build_runtime(deps)
-    log.info("helpbot serving Slack requests on %s:%d/slack/events", host, port)
-    serve(runtime.app, host, port)
+    runtime.outbox.start()
+    try:
+        log.info("helpbot serving Slack requests on %s:%d/slack/events", host, port)
+        serve(runtime.app, host, port)
+    finally:
+        runtime.close()

@@ -66,7 +66,15 @@ class BotConfig:
     suggested_prompts: tuple[str, ...] = DEFAULT_PROMPTS
     """Prompts offered in a new assistant thread."""
     instance_id: str = field(default_factory=replica_id)
-    """This replica's name in the de-duplication table."""
+    """This replica's name in the de-duplication table (and on the notifications it claims)."""
+    outbox_poll_s: float = 30.0
+    """Seconds between two looks at the owners' notification outbox; 0 turns delivery off."""
+    outbox_max_attempts: int = 5
+    """Attempts at one notification (rate limits and network errors count) before it fails."""
+    outbox_retry_s: float = 60.0
+    """Wait after a network or Slack server error; doubled each attempt, at most an hour."""
+    outbox_claim_timeout_s: float = 600.0
+    """A notification left 'sending' this long (its replica died mid-send) is claimed again."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -68,6 +69,23 @@ def make_web_client(token: str, base_url: str, sleep: Callable[[float], None]) -
     return WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(sleep))
 
 
+def make_outbox_client(token: str, base_url: str) -> WebClient:
+    """A WebClient that retries nothing: the outbox reschedules a 429 or a network error on
+    the row itself, so no thread sleeps while holding a claim and stopping is immediate."""
+    return WebClient(token=token, base_url=base_url, retry_handlers=[], timeout=20)
+
+
+def retry_after(error: SlackApiError) -> float | None:
+    """The seconds a 429's Retry-After header asks for (None when there is none)."""
+    headers = getattr(error.response, "headers", None) or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) and value else value
+            with contextlib.suppress(TypeError, ValueError):
+                return max(0.0, float(raw))
+    return None
+
+
 class SlackApi:
     """The Web API calls the bot makes, with plain arguments; errors raise SlackApiError."""
 
@@ -120,6 +138,17 @@ class SlackApi:
         )
         if response.status_code != 200:
             raise RuntimeError(f"response_url answered {response.status_code}")
+
+    # --- direct messages ---------------------------------------------------------------------
+    def user_by_email(self, email: str) -> str:
+        """The Slack user id of an email address (users:read.email); users_not_found if none."""
+        response = self.client.users_lookupByEmail(email=email)
+        return str(response["user"]["id"])
+
+    def open_dm(self, user_id: str) -> str:
+        """The id of the bot's direct-message conversation with a person (opened if needed)."""
+        response = self.client.conversations_open(users=[user_id])
+        return str(response["channel"]["id"])
 
     # --- views --------------------------------------------------------------------------------
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:

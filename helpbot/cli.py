@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from helpbot.app import app
-from helpbot.commands import answers, evaluate, freshness, knowledge, runtime
+from helpbot.commands import answers, evaluate, freshness, knowledge, notifications, runtime
 
-__all__ = ["answers", "app", "evaluate", "freshness", "knowledge", "main", "runtime"]
+__all__ = [
+    "answers",
+    "app",
+    "evaluate",
+    "freshness",
+    "knowledge",
+    "main",
+    "notifications",
+    "runtime",
+]
 
 
 def main() -> None:

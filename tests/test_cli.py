@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from helpbot.cli import app
+from knowledge.db import scheduling
+from knowledge.db.engine import Database
+from knowledge.settings import Settings
 from tests.conftest import HANDBOOK, QA_FILE
 
 SUBSET = ("parental-leave.md", "benefits.html", "business-travel.pdf", "onboarding.docx")
@@ -123,3 +127,51 @@ def test_docs_show_prints_the_live_chunks(settings: object, corpus: Path) -> Non
     code, output = run("docs", "show", "parental-leave", "--chunks")
     assert code == 0
     assert "#0 " in output and "16 weeks" in output
+
+
+def test_notifications_list_shows_what_was_delivered_and_retry_requeues_failures(
+    settings: Settings,
+) -> None:
+    db = Database(settings.sql_url)
+    db.upgrade()
+    now = datetime(2027, 3, 1, 7, tzinfo=UTC)
+    with db.session() as session:
+        for document_id in ("parking", "lockers", "coworking"):
+            scheduling.queue_notification(
+                session,
+                recipient=f"{document_id}@northwind.example",
+                text="Reminder",
+                kind="review_due",
+                document_id=document_id,
+                dedupe_key=f"review_due:{document_id}",
+            )
+        parking, lockers, _ = scheduling.due_notifications(session, now=now, stale_before=now)
+        scheduling.mark_sent(session, parking, at=now, channel="D0PARKING", message_ts="1.000001")
+        scheduling.mark_failed(session, lockers, error="users_not_found: no Slack account")
+    db.dispose()
+
+    rows = run_json("notifications", "list", "--json")
+    assert isinstance(rows, list)
+    assert [(r["document"], r["status"]) for r in rows] == [
+        ("coworking", "pending"),
+        ("lockers", "failed"),
+        ("parking", "sent"),
+    ]
+    assert rows[2]["channel"] == "D0PARKING" and rows[2]["sent_at"].startswith("2027-03-01T07")
+    failed = run_json("notifications", "list", "--status", "failed", "--json")
+    assert isinstance(failed, list)
+    assert [(r["id"], r["error"]) for r in failed] == [
+        (lockers, "users_not_found: no Slack account")
+    ]
+    table = CliRunner().invoke(app, ["notifications", "list"], env={"COLUMNS": "250"})
+    assert table.exit_code == 0
+    assert "users_not_found: no Slack account" in table.output and "sent 2027-03-01" in table.output
+    assert run("notifications", "list", "--status", "lost")[0] == 2
+
+    assert run("notifications", "retry")[0] == 2  # says what to retry
+    code, output = run("notifications", "retry", "--all-failed")
+    assert code == 0 and "1 notification back in the outbox" in output
+    assert run_json("notifications", "list", "--status", "failed", "--json") == []
+    pending = run_json("notifications", "list", "--status", "pending", "--json")
+    assert isinstance(pending, list)
+    assert sorted(r["document"] for r in pending) == ["coworking", "lockers"]

@@ -62,13 +62,16 @@ def up(
         background = start_in_background(svc)
     missing = missing_tokens(svc.settings)
     slack: threading.Thread | None = None
+    stop_slack = threading.Event()
     if missing:
         console.print(f"[yellow]Slack bot not started: set {', '.join(missing)} to connect.[/]")
     else:
         deps = _bot_deps(svc, answers)
-        slack = threading.Thread(target=run_socket_mode, args=(deps,), name="slack", daemon=True)
+        slack = threading.Thread(
+            target=run_socket_mode, args=(deps, stop_slack), name="slack", daemon=True
+        )
         slack.start()
-        console.print("[green]Slack bot connected in Socket Mode.[/]")
+        console.print("[green]Slack bot connected in Socket Mode; it delivers owner nudges.[/]")
     console.print(
         f"[bold]helpbot[/] — {count} documents in {svc.settings.data_dir}; scheduler "
         f"{'on' if background else 'off'}."
@@ -82,5 +85,8 @@ def up(
     except KeyboardInterrupt:
         pass
     finally:
+        stop_slack.set()  # the bot disconnects and its notification thread ends
+        if slack is not None:
+            slack.join(30)
         if background is not None:
             background.stop()

@@ -112,13 +112,14 @@ class Lease(Base):
 
 
 class Notification(Base):
-    """An outbox row: a Slack DM to deliver (the bot process sends them and marks them sent)."""
+    """An outbox row: a Slack message to an owner (the bot process claims, sends and records it)."""
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     recipient: Mapped[str] = mapped_column(String(200))
-    """Who gets the DM: a document owner, usually an email the bot resolves to a Slack user."""
+    """The document's owner as written in its front matter: an email (looked up in Slack), a
+    Slack user id (U.../W...), or a channel (#name, C.../G...)."""
     text: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(30))
     """review_due | review_expired"""
@@ -126,7 +127,20 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     """The same reminder is never queued twice, however often the daily job runs."""
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
-    """pending | sent | failed"""
+    """pending | sending (claimed by a bot replica) | sent | failed (for good: see error)"""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+    """Why the last attempt failed (a Slack error code and what to do); never message text."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Delivery attempts so far: every claim counts one, and the bot gives up after a cap."""
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """A pending row is not claimed before this (Slack's Retry-After, or a back-off)."""
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    """The bot replica (host:pid) that claimed it last."""
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When it was claimed; a claim left 'sending' for long (its replica died) is taken over."""
+    channel: Mapped[str | None] = mapped_column(String(50))
+    """The Slack conversation it was posted to (a D... DM, or a channel)."""
+    message_ts: Mapped[str | None] = mapped_column(String(30))
+    """The ts Slack gave the posted message."""

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
-from bot.app import Runtime, build_runtime
+from bot.app import Runtime, build_outbox, build_runtime
 from bot.deps import BotConfig, Deps
 from bot.http_server import BackgroundServer
+from bot.outbox import OutboxDeliverer
 from knowledge.db.conversation_models import Exchange, SlackEvent, Vote
 from knowledge.db.engine import Database
 from knowledge.db.models import Document
@@ -215,3 +216,16 @@ def make_bot(
 @pytest.fixture
 def bot(make_bot: BotFactory) -> Bot:
     return make_bot()
+
+
+@pytest.fixture
+def deliverer(
+    slack: FakeSlackApi, database: Database, answers: FakeAnswerService, clock: Clock
+) -> Callable[..., OutboxDeliverer]:
+    """Builds deliverers the way the bot does (build_outbox), on the fake Web API."""
+
+    def make(db: Database | None = None, **overrides: Any) -> OutboxDeliverer:
+        config = make_config(slack, **overrides)
+        return build_outbox(Deps(config=config, db=db or database, answers=answers, clock=clock))
+
+    return make

@@ -64,6 +64,8 @@ class FakeSlackApi:
         self.calls: list[Call] = []
         self.usergroups: dict[str, list[str]] = {}
         self.channel_members: dict[str, list[str]] = {}
+        self.users_by_email: dict[str, str] = {}
+        """Email -> user id for users.lookupByEmail (any other email: users_not_found)."""
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -202,6 +204,16 @@ class FakeSlackApi:
         if method == "conversations.info":
             channel = str(args.get("channel"))
             return ok | {"channel": {"id": channel, "is_im": channel.startswith("D")}}
+        if method == "users.lookupByEmail":
+            user = self.users_by_email.get(str(args.get("email", "")).lower())
+            if user is None:
+                return {"ok": False, "error": "users_not_found"}
+            return ok | {"user": {"id": user, "is_bot": False}}
+        if method == "conversations.open":
+            users = str(args.get("users", ""))
+            if not users or "," in users:
+                return {"ok": False, "error": "not_implemented_in_fake"}
+            return ok | {"channel": {"id": "D" + users[1:], "is_im": True}}
         if method == "users.info":
             return ok | {"user": {"id": args.get("user"), "is_bot": False}}
         if method in ("reactions.add", "reactions.remove") or method.startswith("assistant."):

@@ -51,6 +51,7 @@ def test_config_from_settings(monkeypatch: pytest.MonkeyPatch, settings: Setting
     assert config.api_url == "http://127.0.0.1:9/api/"
     assert config.audience_map == {"S1": ("hr",), "C2": ("it", "ops")}
     assert config.rate_limit_per_minute == 3
+    assert config.outbox_poll_s == 30.0 and config.outbox_max_attempts == 5
     assert config.feedback_emoji["+1"] == 1 and config.feedback_emoji["x"] == -1
 
 
@@ -82,6 +83,9 @@ def test_manifest_matches_what_the_bot_listens_to() -> None:
         "commands",
         "assistant:write",
         "usergroups:read",
+        "im:write",  # conversations.open for owner nudges
+        "users:read",
+        "users:read.email",  # users.lookupByEmail for owners named by email
     } <= scopes
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

@@ -1,14 +1,17 @@
-"""Migration 0003 creates exactly the scheduler's tables as the models declare them."""
+"""Migrations 0003-0004 create exactly the scheduler's tables as the models declare them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
-from knowledge.db.engine import Database
+from knowledge.db import scheduling
+from knowledge.db.engine import Database, alembic_config, upgrade_database
 from knowledge.db.models import Base
 from knowledge.db.scheduler_models import APSCHEDULER_TABLE
 
@@ -20,6 +23,18 @@ SCHEDULER_TABLES = {
     "leases",
     "notifications",
 }
+DELIVERY_COLUMNS = {
+    "attempts",
+    "next_attempt_at",
+    "claimed_by",
+    "claimed_at",
+    "channel",
+    "message_ts",
+}
+
+
+def downgrade_database(engine: Engine, revision: str) -> None:
+    command.downgrade(alembic_config(engine), revision)
 
 
 def test_the_migration_matches_the_models(tmp_path: Path) -> None:
@@ -45,3 +60,43 @@ def _table_of(diff: object) -> str | None:
         if isinstance(name, str) and name in SCHEDULER_TABLES:
             return name
     return None
+
+
+def test_0004_adds_delivery_columns_to_a_0003_outbox_and_goes_back(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'helpbot.db'}")
+    upgrade_database(db.engine, "0003")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO notifications (recipient, text, kind, document_id, dedupe_key, "
+                "status, created_at) VALUES ('people@northwind.example', 'Reminder', "
+                "'review_due', 'parking', 'review_due:parking:2027-03-01', 'pending', "
+                "'2027-03-01 06:00:00')"
+            )
+        )
+    before = {c["name"] for c in inspect(db.engine).get_columns("notifications")}
+    assert not DELIVERY_COLUMNS & before
+
+    db.upgrade()  # 0003 -> head
+    columns = {c["name"] for c in inspect(db.engine).get_columns("notifications")}
+    assert columns >= DELIVERY_COLUMNS
+    with db.session() as session:
+        (row,) = scheduling.pending_notifications(session)
+        assert (row.attempts, row.next_attempt_at, row.claimed_by, row.channel) == (
+            0,
+            None,
+            None,
+            None,
+        )
+        now = datetime(2027, 3, 1, 7, tzinfo=UTC)
+        claimed = scheduling.claim_notification(
+            session, row.id, holder="replica-1", now=now, stale_before=now
+        )
+        assert claimed is not None and claimed.attempts == 1
+
+    downgrade_database(db.engine, "0003")
+    after = {c["name"] for c in inspect(db.engine).get_columns("notifications")}
+    assert after == before
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT status FROM notifications")).scalar() == "sending"
+    db.dispose()
