@@ -128,9 +128,12 @@ def nudge_blocks(nudge: Nudge, *, today: date) -> list[Block]:
         },
         _section(
             "*What to do*\n"
-            "• *Still correct?* Give it a new review date: change `review_by:` in its front "
-            "matter (Markdown), or `review_by=YYYY-MM-DD` in its keywords (PDF, Word), and "
-            "save it where it lives. The next re-index takes the new date and clears the flag.\n"
+            "• *Still correct?* Confirm it until a new date without changing it: "
+            f"`helpbot docs review {escape(nudge.document_id or '')} --until YYYY-MM-DD` "
+            "(a helpbot admin can run it for you) clears the flag at once. Or change "
+            "`review_by:` in its front matter (Markdown), or `review_by=YYYY-MM-DD` in its "
+            "keywords (PDF, Word), and save it where it lives; the next re-index takes the new "
+            "date.\n"
             "• *Out of date?* Update the document at its source; the next re-index serves the "
             "new version.\n"
             "• *No longer needed?* Ask a helpbot admin to remove it."

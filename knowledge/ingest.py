@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -83,6 +83,8 @@ class FileResult:
     version: int | None = None
     chunks: int = 0
     error: str | None = None
+    review_updated: date | None = None
+    """For an unchanged file: the new review-by date an explicit `review_by` recorded."""
 
 
 @dataclass
@@ -168,7 +170,7 @@ class Ingestor:
                 and live.embedding_model == self.embedder.fingerprint
             ):
                 document.checked_at = utcnow()
-                return FileResult(
+                unchanged = FileResult(
                     source.uri,
                     source.name,
                     "unchanged",
@@ -176,6 +178,7 @@ class Ingestor:
                     live.version,
                     live.chunk_count,
                 )
+                return self._confirm_review(session, document, unchanged)
             twin = registry.live_twin(session, content_hash, exclude_uri=source.uri)
             if twin is not None:
                 message = (
@@ -224,6 +227,22 @@ class Ingestor:
                 audiences=tuple(document.audiences),
                 review_by=document.review_by,
             )
+
+    def _confirm_review(
+        self, session: Session, document: Document, unchanged: FileResult
+    ) -> FileResult:
+        """An explicit review-by date for an unchanged file confirms a review of the live
+        version; a date that is not in the future is refused, with the reason."""
+        until = self.options.review_by
+        if until is None or until == document.review_by:
+            return unchanged
+        try:
+            registry.record_review(
+                session, document, until=until, by=self.options.actor, now=utcnow()
+            )
+        except registry.ReviewError as exc:
+            return replace(unchanged, error=f"review date not updated: {exc}")
+        return replace(unchanged, review_updated=until)
 
     def _register(self, session: Session, source: SourceFile, parsed: ParsedDocument) -> Document:
         """Find or create the registry row; labels: explicit > file > existing > default."""

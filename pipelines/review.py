@@ -34,7 +34,9 @@ def review_check(db: Database, *, today: date, nudge_days: int) -> ReviewReport:
     Documents past their date become stale (still served, flagged in answers, optionally
     down-ranked) and their owners get one DM saying so; owners of documents due within
     `nudge_days` get one reminder before that. A document whose date was moved forward is
-    active again. Running twice a day queues nothing twice.
+    active again (a review confirmed with `helpbot docs review` already made it so).
+    Messages are keyed by document, kind and review-by date: running twice a day queues
+    nothing twice, and a new date earns new ones.
     """
     report = ReviewReport()
     with db.session() as session:
@@ -86,9 +88,7 @@ def due_text(document: Document, days_left: int) -> str:
     when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
     return (
         f"Reminder: *{document.title}* ({source_name(document.source_uri)}) is due for review "
-        f"{when}, on {document.review_by}. If it is still correct, set a new review date in the "
-        "helpbot console; if it changed, update its source and helpbot will pick up the new "
-        "version."
+        f"{when}, on {document.review_by}. {what_to_do(document)}"
     )
 
 
@@ -96,6 +96,15 @@ def expired_text(document: Document) -> str:
     return (
         f"*{document.title}* ({source_name(document.source_uri)}) passed its review date "
         f"({document.review_by}). helpbot still answers from it but marks those answers as "
-        "possibly out of date until it is reviewed: update the document or set a new review "
-        "date in the helpbot console."
+        f"possibly out of date until it is reviewed. {what_to_do(document)}"
+    )
+
+
+def what_to_do(document: Document) -> str:
+    """The real ways out: confirm a new date (no change to the document) or update it."""
+    return (
+        "If it is still correct, confirm it until a new date with "
+        f"`helpbot docs review {document.id} --until YYYY-MM-DD` (a helpbot admin can run it), "
+        "or set a new `review_by` in the document at its source; if it changed, update its "
+        "source and helpbot will pick up the new version."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from helpbot.cli import app
 from knowledge.db import scheduling
 from knowledge.db.engine import Database
 from knowledge.settings import Settings
+from pipelines.review import review_check
 from tests.conftest import HANDBOOK, QA_FILE
 
 SUBSET = ("parental-leave.md", "benefits.html", "business-travel.pdf", "onboarding.docx")
@@ -175,3 +176,77 @@ def test_notifications_list_shows_what_was_delivered_and_retry_requeues_failures
     pending = run_json("notifications", "list", "--status", "pending", "--json")
     assert isinstance(pending, list)
     assert sorted(r["document"] for r in pending) == ["coworking", "lockers"]
+
+
+TODAY = datetime.now(UTC).date()
+LATER = TODAY + timedelta(days=200)
+
+
+def parking_policy(folder: Path, review_by: object) -> Path:
+    path = folder / "parking.md"
+    path.write_text(
+        "---\ntitle: Parking policy\nowner: people@northwind.example\n"
+        f"review_by: {review_by}\n---\n# Parking policy\n\n"
+        "## Spaces\nThe Lisbon office has 12 parking spaces for employees.\n"
+    )
+    return path
+
+
+def test_docs_review_confirms_a_stale_document_until_a_new_date(
+    settings: Settings, tmp_path: Path
+) -> None:
+    overdue = TODAY - timedelta(days=10)
+    assert run("ingest", str(parking_policy(tmp_path, overdue)))[0] == 0
+    db = Database(settings.sql_url)
+    assert review_check(db, today=TODAY, nudge_days=14).marked_stale == 1
+    db.dispose()
+
+    code, output = run("docs", "review", "parking", "--until", str(LATER), "--by", "jane")
+
+    assert code == 0, output
+    assert f"parking: review by {overdue} -> {LATER}" in output
+    assert "no longer overdue" in output
+    assert "1 undelivered reminder of the old date withdrawn" in output
+    assert f"people@northwind.example is reminded again from {LATER - timedelta(days=14)}" in output
+    rows = run_json("docs", "list", "--json")
+    assert isinstance(rows, list)
+    (row,) = rows
+    assert (row["status"], row["review_by"], row["reviewed_by"]) == ("active", str(LATER), "jane")
+    assert "by jane" in run("docs", "show", "parking")[1]
+
+
+def test_docs_review_refuses_past_dates_bad_dates_and_unknown_documents(
+    settings: Settings, tmp_path: Path
+) -> None:
+    run("ingest", str(parking_policy(tmp_path, LATER)))
+    code, output = run("docs", "review", "parking", "--until", str(TODAY))
+    assert code == 1 and "must be in the future" in output
+    assert run("docs", "review", "parking", "--until", "soon")[0] == 2
+    assert run("docs", "review", "parking")[0] == 2  # --until is required
+    code, output = run("docs", "review", "nope", "--until", str(LATER))
+    assert code == 1 and "no document 'nope'" in output
+    rows = run_json("docs", "list", "--json")
+    assert isinstance(rows, list)
+    assert (rows[0]["review_by"], rows[0]["reviewed_by"]) == (str(LATER), None)
+
+
+def test_ingest_review_by_on_an_unchanged_file_records_the_date(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = parking_policy(tmp_path, LATER)
+    run("ingest", str(path))
+
+    later = LATER + timedelta(days=100)
+    code, output = run("ingest", str(path), "--review-by", str(later))
+    assert code == 0, output
+    assert f"review date updated to {later}" in output and "1 review date updated" in output
+    newest = later + timedelta(days=1)
+    results = run_json("ingest", str(path), "--review-by", str(newest), "--json")
+    assert isinstance(results, list)
+    assert [(r["outcome"], r["review_updated"]) for r in results] == [("unchanged", str(newest))]
+
+    code, output = run("ingest", str(path), "--review-by", str(TODAY))
+    assert code == 1 and "review date not updated" in output
+    rows = run_json("docs", "list", "--json")
+    assert isinstance(rows, list)
+    assert (rows[0]["review_by"], rows[0]["reviewed_by"]) == (str(newest), "cli")

@@ -1,8 +1,8 @@
-"""Knowledge commands: ingest, docs list/show/delete, search, db upgrade, config."""
+"""Knowledge commands: ingest, docs list/show/review/delete, search, db upgrade, config."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +25,8 @@ def ingest(
     review_by: Annotated[str | None, typer.Option(help="Review-by date, YYYY-MM-DD.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
-    """Parse, chunk, embed and index documents; unchanged files are skipped."""
+    """Parse, chunk, embed and index documents; unchanged files are skipped (a --review-by
+    for one records a new review date: see `helpbot docs review`)."""
     missing = [p for p in paths if not p.exists()]
     if missing:
         err.print(f"[red]not found:[/] {', '.join(map(str, missing))}")
@@ -51,10 +52,11 @@ def ingest(
     if optimize:
         optimize()
     if as_json:
-        console.print_json(data=[r.__dict__ for r in results])
+        console.print_json(data=[r.__dict__ for r in results], default=str)
     else:
         _summary(results)
-    if any(r.outcome == "failed" for r in results):
+    # A review date that could not be recorded is an error too: it was asked for explicitly.
+    if any(r.outcome == "failed" or (r.outcome == "unchanged" and r.error) for r in results):
         raise typer.Exit(1)
 
 
@@ -63,6 +65,13 @@ def _result_line(result: FileResult) -> str:
         return f"[red]✗ {result.name}[/]: {result.error}"
     if result.outcome == "duplicate":
         return f"[yellow]≡ {result.name}[/]: {result.error}"
+    if result.outcome == "unchanged" and result.error:
+        return f"[red]= {result.name}[/]: unchanged (v{result.version}); {result.error}"
+    if result.outcome == "unchanged" and result.review_updated:
+        return (
+            f"[green]= {result.name}[/]: review date updated to {result.review_updated} "
+            f"(content unchanged, v{result.version})"
+        )
     if result.outcome == "unchanged":
         return f"[dim]= {result.name}: unchanged (v{result.version})[/]"
     target = f"{result.document_id} v{result.version}"
@@ -73,10 +82,12 @@ def _summary(results: list[FileResult]) -> None:
     outcomes = ("indexed", "unchanged", "duplicate", "failed")
     counts = {o: sum(r.outcome == o for r in results) for o in outcomes}
     chunks = sum(r.chunks for r in results if r.outcome == "indexed")
+    reviewed = sum(r.review_updated is not None for r in results)
     console.print(
         f"{len(results)} files: {counts['indexed']} indexed ({chunks} chunks), "
-        f"{counts['unchanged']} unchanged, {counts['duplicate']} duplicates, "
-        f"{counts['failed']} failed"
+        f"{counts['unchanged'] - reviewed} unchanged, "
+        + (f"{reviewed} review date{'s' if reviewed != 1 else ''} updated, " if reviewed else "")
+        + f"{counts['duplicate']} duplicates, {counts['failed']} failed"
     )
 
 
@@ -100,6 +111,8 @@ def docs_list(
                 "audiences": d.audiences,
                 "owner": d.owner,
                 "review_by": d.review_by.isoformat() if d.review_by else None,
+                "reviewed_by": d.reviewed_by,
+                "reviewed_at": d.reviewed_at.isoformat() if d.reviewed_at else None,
                 "source": d.source_uri,
                 "error": d.last_error,
             }
@@ -146,6 +159,7 @@ def docs_show(
             ("owner", doc.owner),
             ("audiences", ", ".join(doc.audiences)),
             ("review by", doc.review_by),
+            ("reviewed", _reviewed(doc.reviewed_at, doc.reviewed_by)),
             ("last error", doc.last_error),
         ]:
             console.print(f"  {label:>12}: {value if value is not None else '-'}")
@@ -170,6 +184,59 @@ def docs_show(
         for chunk in document_chunks(svc.store, doc_id, live, dimension=dimension):
             console.rule(f"#{chunk.chunk_index} {chunk.section}")
             console.print(chunk.text)
+
+
+def _reviewed(at: Any, by: str | None) -> str | None:
+    return f"{at:%Y-%m-%d %H:%M} by {by}" if at else None
+
+
+@docs_app.command("review")
+def docs_review(
+    document: Annotated[str, typer.Argument(help="Document id, source URI or file name.")],
+    until: Annotated[
+        str, typer.Option(help="Still correct until this date, YYYY-MM-DD (in the future).")
+    ],
+    by: Annotated[str | None, typer.Option(help="Who reviewed it (recorded).")] = None,
+) -> None:
+    """Confirm a document is still correct until a date, without changing the document.
+
+    Answers stop flagging it as overdue at once; its owner is reminded again before the new
+    date. To change the text, update the document at its source instead.
+    """
+    from knowledge.db import documents as registry
+    from knowledge.db.models import utcnow
+
+    try:
+        new_date = date.fromisoformat(until)
+    except ValueError:
+        err.print(f"[red]--until must be a date, YYYY-MM-DD: {until!r}[/]")
+        raise typer.Exit(2) from None
+    svc = services()
+    with svc.db.session() as session:
+        doc = registry.resolve(session, document)
+        if doc is None or doc.status == "deleted":
+            err.print(f"[red]no document {document!r}[/]")
+            raise typer.Exit(1)
+        try:
+            change = registry.record_review(
+                session, doc, until=new_date, by=by or "cli", now=utcnow()
+            )
+        except registry.ReviewError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from None
+        owner = doc.owner
+    previous = change.previous_review_by or "none"
+    console.print(f"{change.document_id}: review by {previous} -> {change.review_by}")
+    if change.was_stale:
+        console.print("  no longer overdue: answers from it stop carrying the review note")
+    if n := change.nudges_withdrawn:
+        console.print(
+            f"  {n} undelivered reminder{'s' if n != 1 else ''} of the old date withdrawn"
+        )
+    if owner:
+        remind = change.review_by - timedelta(days=svc.settings.review_nudge_days)
+        when = f"from {remind}" if remind > utcnow().date() else "at the next daily review check"
+        console.print(f"  {owner} is reminded again {when}")
 
 
 @docs_app.command("delete")

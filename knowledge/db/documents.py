@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from knowledge.db.models import AuditEvent, Document, DocumentVersion, utcnow
+from knowledge.db.scheduler_models import Notification
 
 SERVED_STATUSES = ("active", "stale")
+REVIEW_NUDGES = ("review_due", "review_expired")
 
 
 def slugify(text: str) -> str:
@@ -135,6 +138,39 @@ def stale_document_ids(session: Session, document_ids: Iterable[str]) -> set[str
     )
 
 
+@dataclass(frozen=True)
+class ServedReview:
+    """What answers show of a served document's review: from the registry, never the store."""
+
+    live_version: int
+    review_by: date | None
+    stale: bool
+
+
+def served_reviews(session: Session, document_ids: Iterable[str]) -> dict[str, ServedReview]:
+    """document id -> live version, review-by date and stale mark, for served documents.
+
+    One query for what retrieval needs: the live-version gate and the review status, which
+    a confirmed review changes without a new version (each stored chunk keeps the review-by
+    date it was written with).
+    """
+    ids = list(set(document_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Document.id, Document.live_version, Document.review_by, Document.status).where(
+            Document.id.in_(ids),
+            Document.status.in_(SERVED_STATUSES),
+            Document.live_version.is_not(None),
+        )
+    )
+    return {
+        doc_id: ServedReview(int(version), review_by, status == "stale")
+        for doc_id, version, review_by, status in rows
+        if version is not None
+    }
+
+
 def live_twin(session: Session, content_hash: str, *, exclude_uri: str) -> Document | None:
     """A served document whose live version has exactly this content, from another source."""
     return session.scalar(
@@ -172,6 +208,71 @@ def mark_deleted(session: Session, document: Document) -> None:
     document.status = "deleted"
     document.live_version = None
     document.chunk_count = 0
+
+
+class ReviewError(ValueError):
+    """A review that cannot be recorded; the message says why, for the person reviewing."""
+
+
+@dataclass(frozen=True)
+class ReviewChange:
+    """What confirming a review changed."""
+
+    document_id: str
+    previous_review_by: date | None
+    review_by: date
+    was_stale: bool
+    nudges_withdrawn: int
+
+
+def record_review(
+    session: Session, document: Document, *, until: date, by: str, now: datetime
+) -> ReviewChange:
+    """Someone confirmed the live version is still correct until `until`; nothing is re-read.
+
+    The date must be after today. A stale document is active again at once, so the next
+    answer from it carries no "overdue for review" note. Owner messages still waiting in the
+    outbox speak of the old date and are withdrawn; the daily check queues new ones before the
+    new date (its messages are keyed by document, kind and review-by date).
+    """
+    today = now.date()
+    if until <= today:
+        raise ReviewError(f"the review date must be in the future: {until} is not after {today}")
+    if document.status not in SERVED_STATUSES or document.live_version is None:
+        raise ReviewError(f"{document.id} is {document.status}, not served: nothing to review")
+    previous, was_stale = document.review_by, document.status == "stale"
+    document.review_by = until
+    document.reviewed_at, document.reviewed_by = now, by
+    if was_stale:
+        document.status = "active"
+    withdrawn = _withdraw_review_nudges(session, document.id) if until != previous else 0
+    audit(
+        session,
+        by,
+        "document.reviewed",
+        document.id,
+        review_by=until.isoformat(),
+        previous=previous.isoformat() if previous else None,
+        was_stale=was_stale,
+    )
+    return ReviewChange(document.id, previous, until, was_stale, withdrawn)
+
+
+def _withdraw_review_nudges(session: Session, document_id: str) -> int:
+    """Pending review messages of a document are withdrawn: the bot renders them with the
+    registry's current date, so an "overdue" message sent now would call the new date passed.
+    One already claimed by a bot replica is left to it."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.document_id == document_id,
+            Notification.kind.in_(REVIEW_NUDGES),
+            Notification.status == "pending",
+        )
+        .values(status="withdrawn", error="the document was reviewed", next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def audit(session: Session, actor: str, action: str, target: str = "", **detail: Any) -> None:

@@ -28,6 +28,11 @@ class Document(Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     audiences: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["everyone"])
     review_by: Mapped[date | None] = mapped_column(Date)
+    """After this date answers flag the document as possibly out of date (the daily check)."""
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When someone last confirmed the live version still correct (`helpbot docs review`)."""
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    """Who confirmed it, as they named themselves."""
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     """pending | active | failed | deleted | stale"""
     live_version: Mapped[int | None] = mapped_column(Integer)

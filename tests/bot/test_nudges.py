@@ -68,6 +68,7 @@ def test_a_due_nudge_names_the_document_its_date_its_source_and_what_to_do() -> 
     assert "You own *Remote &lt;work&gt; &amp; you*" in text  # mrkdwn escaped, header plain
     assert "due for review in 10 days, on *2027-03-11*" in text
     assert "*Still correct?*" in text and "`review_by:`" in text and "*Out of date?*" in text
+    assert "`helpbot docs review remote-work --until YYYY-MM-DD`" in text
     assert fields_of(blocks) == [
         "*Document*\n`remote-work`",
         "*Review by*\n2027-03-11",

@@ -1,8 +1,8 @@
-"""Migrations 0003-0004 create exactly the scheduler's tables as the models declare them."""
+"""Migrations 0003-0005 create exactly the scheduler's tables and review columns as declared."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
+from knowledge.db import documents as registry
 from knowledge.db import scheduling
 from knowledge.db.engine import Database, alembic_config, upgrade_database
 from knowledge.db.models import Base
@@ -99,4 +100,53 @@ def test_0004_adds_delivery_columns_to_a_0003_outbox_and_goes_back(tmp_path: Pat
     assert after == before
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT status FROM notifications")).scalar() == "sending"
+    db.dispose()
+
+
+REVIEW_COLUMNS = {"reviewed_at", "reviewed_by"}
+
+
+def test_0005_adds_review_columns_to_documents_and_goes_back(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'helpbot.db'}")
+    upgrade_database(db.engine, "0004")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO documents (id, source_uri, title, owner, audiences, review_by, "
+                "status, live_version, chunk_count, created_at, updated_at) VALUES ('parking', "
+                "'file:///policies/parking.md', 'Parking policy', 'people@northwind.example', "
+                "'[\"everyone\"]', '2027-02-28', 'stale', 1, 3, '2027-01-01 06:00:00', "
+                "'2027-01-01 06:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO document_versions (document_id, version, content_hash, file_name, "
+                "doc_type, size_bytes, title, chunk_count, embedding_model, status, created_at) "
+                "VALUES ('parking', 1, 'abc', 'parking.md', 'markdown', 10, 'Parking policy', 3, "
+                "'minilm', 'live', '2027-01-01 06:00:00')"
+            )
+        )
+    before = {c["name"] for c in inspect(db.engine).get_columns("documents")}
+    assert not REVIEW_COLUMNS & before
+
+    db.upgrade()  # 0004 -> head
+    assert {c["name"] for c in inspect(db.engine).get_columns("documents")} >= REVIEW_COLUMNS
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if "documents" in repr(d)] == []
+    with db.session() as session:
+        parking = registry.get(session, "parking")
+        assert parking is not None and (parking.reviewed_at, parking.reviewed_by) == (None, None)
+        now = datetime(2027, 3, 1, 9, tzinfo=UTC)
+        registry.record_review(session, parking, until=date(2027, 6, 30), by="jane", now=now)
+
+    downgrade_database(db.engine, "0004")
+    assert {c["name"] for c in inspect(db.engine).get_columns("documents")} == before
+    with db.engine.connect() as connection:
+        row = connection.execute(text("SELECT status, review_by FROM documents")).one()
+        assert tuple(row) == ("active", "2027-06-30")
+        # SQLite drops a column by copying the table: the versions must survive the copy.
+        versions = connection.execute(text("SELECT count(*) FROM document_versions")).scalar()
+        assert versions == 1
     db.dispose()

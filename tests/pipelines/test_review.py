@@ -93,6 +93,10 @@ def test_expired_documents_turn_stale_and_owners_get_one_message_each(
             (OWNER, "review_due", "coworking"),
         ]
         assert "in 10 days" in outbox[1].text and "Coworking policy" in outbox[1].text
+        for notice, doc_id in zip(outbox, ("parking", "coworking"), strict=True):
+            # The real ways out: a confirmed review, or a new date at the source.
+            assert f"`helpbot docs review {doc_id} --until YYYY-MM-DD`" in notice.text
+            assert "`review_by`" in notice.text and "console" not in notice.text
 
     again = review_check(services.db, today=TODAY + timedelta(days=1), nudge_days=14)
     assert (again.expiry_notices_queued, again.nudges_queued, again.marked_stale) == (0, 0, 0)
