@@ -53,7 +53,7 @@ REASONS = {
 }
 
 
-Outcome = Literal["sent", "retrying", "failed", "lost"]
+Outcome = Literal["sent", "retrying", "failed", "lost", "withdrawn"]
 
 
 @dataclass
@@ -65,6 +65,8 @@ class DeliveryReport:
     failed: int = 0
     lost: int = 0
     """Rows another replica claimed first."""
+    withdrawn: int = 0
+    """Rows made moot since they were queued (an overdue reminder for a reviewed document)."""
 
 
 class _Transient(Exception):
@@ -172,6 +174,9 @@ class OutboxDeliverer:
                 source_uri=document.source_uri if document else "",
                 review_by=document.review_by if document else None,
             )
+        if nudge.kind == "review_expired" and nudge.review_by and nudge.review_by > now.date():
+            # A new version or a confirmed review moved the date since the reminder was queued.
+            return self._withdraw(notification_id, "the document's review date is no longer past")
         if attempts > self.max_attempts:  # claimed over and over by replicas that died
             last = error or "its replica stopped while sending"
             return self._fail(notification_id, f"gave up after {attempts - 1} attempts: {last}")
@@ -247,6 +252,12 @@ class OutboxDeliverer:
             wait,
         )
         return "retrying"
+
+    def _withdraw(self, notification_id: int, reason: str) -> Outcome:
+        with self.db.session() as session:
+            scheduling.withdraw_notification(session, notification_id, reason=reason)
+        log.info("notification %d withdrawn: %s", notification_id, reason)
+        return "withdrawn"
 
     def _fail(self, notification_id: int, error: str) -> Outcome:
         with self.db.session() as session:

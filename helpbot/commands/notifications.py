@@ -23,6 +23,7 @@ class Status(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    withdrawn = "withdrawn"
 
 
 def _when(moment: Any) -> str | None:

@@ -127,7 +127,8 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     """The same reminder is never queued twice, however often the daily job runs."""
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
-    """pending | sending (claimed by a bot replica) | sent | failed (for good: see error)"""
+    """pending | sending (claimed by a bot replica) | sent | failed (for good: see error) |
+    withdrawn (a review reminder made moot by a confirmed review)"""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)

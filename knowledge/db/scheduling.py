@@ -431,6 +431,15 @@ def mark_failed(session: Session, notification_id: int, *, error: str) -> None:
     )
 
 
+def withdraw_notification(session: Session, notification_id: int, *, reason: str) -> None:
+    """Not sent, and never to be: what it says is no longer true (see `reason`)."""
+    session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id)
+        .values(status="withdrawn", error=reason[:2000], next_attempt_at=None)
+    )
+
+
 def retry_notification(session: Session, notification_id: int, *, at: datetime, error: str) -> None:
     """Back to the outbox after a transient failure; no replica claims it before `at`."""
     session.execute(

@@ -106,6 +106,22 @@ def test_a_deleted_document_still_gets_the_schedulers_words(
     assert block_texts(post.args["blocks"]) == "*Old policy* passed its &lt;review&gt; date."
 
 
+def test_an_overdue_reminder_whose_document_was_reviewed_since_is_withdrawn_unsent(
+    slack: FakeSlackApi, database: Database, deliverer: Deliverers
+) -> None:
+    # annual-leave's review date (2030-01-01) lies ahead: it was confirmed after queueing.
+    queue(database, OWNER, document_id="annual-leave", kind="review_expired")
+    queue(database, "#policy-owners", document_id="expenses", kind="review_expired")
+
+    assert deliverer().deliver_once() == DeliveryReport(sent=1, withdrawn=1)
+
+    reviewed, overdue = rows(database)
+    assert reviewed.status == "withdrawn" and "no longer past" in (reviewed.error or "")
+    assert overdue.status == "sent"
+    assert [c.args["channel"] for c in slack.calls_to("chat.postMessage")] == ["#policy-owners"]
+    assert deliverer().deliver_once() == DeliveryReport()  # withdrawn rows stay unsent
+
+
 # --- failures -------------------------------------------------------------------------------------
 def test_owners_slack_does_not_know_fail_for_good_with_the_reason(
     slack: FakeSlackApi, database: Database, deliverer: Deliverers
