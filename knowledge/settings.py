@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     """Abstain when the best passage's cosine similarity is below this (calibrated on the
     sample QA with `python -m benchmarks.calibrate_abstention`; depends on the embedding model
     and chunking, so re-calibrate when either changes)."""
+    abstain_term_check_below: float = 0.453
+    """When the best cosine is at least abstain_below but below this, also abstain if the
+    passages leave the question's distinctive words unmentioned (abstain_min_term_coverage);
+    0.0 turns the check off. Calibrated with abstain_below by the same benchmark."""
+    abstain_min_term_coverage: float = 0.296
+    """The share (0..1, rarity-weighted) of the question's content words the retrieved
+    passages must mention when the term check applies (see knowledge.answering.abstention)."""
     help_contact: str = "#ask-people"
     """Where the bot sends people when the policies do not cover a question."""
 

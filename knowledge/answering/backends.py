@@ -62,6 +62,8 @@ def engine_options(settings: Settings, **overrides: Any) -> EngineOptions:
     """The engine's options from Settings (keyword arguments override single fields)."""
     values: dict[str, Any] = {
         "abstain_below": settings.abstain_below,
+        "term_check_below": settings.abstain_term_check_below,
+        "min_term_coverage": settings.abstain_min_term_coverage,
         "help_contact": settings.help_contact,
         "search_k": settings.search_k,
         # An answer is one to three sentences (at most max_answer_words, ~90 words); tokens

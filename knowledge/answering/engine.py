@@ -51,6 +51,10 @@ class EngineOptions:
 
     abstain_below: float = abstention.DEFAULT_ABSTAIN_BELOW
     """Abstain when the best passage's cosine similarity is below this."""
+    term_check_below: float = abstention.DEFAULT_TERM_CHECK_BELOW
+    """Below this cosine (and above abstain_below), also check the question's terms."""
+    min_term_coverage: float = abstention.DEFAULT_MIN_TERM_COVERAGE
+    """...and abstain when the passages mention less than this share of them."""
     help_contact: str = "#ask-people"
     search_k: int = 8
     prompt_passages: int = 3
@@ -129,7 +133,12 @@ class AnswerEngine:
         )
         timings["retrieve"] = time.perf_counter() - mark
         confidence = abstention.confidence(passages)
-        if abstention.should_abstain(passages, self.options.abstain_below):
+        rule = abstention.AbstentionRule(
+            self.options.abstain_below,
+            self.options.term_check_below,
+            self.options.min_term_coverage,
+        )
+        if abstention.should_abstain(standalone, passages, rule):
             text = abstention.abstention_text(self.options.help_contact)
             return self._abstain(text, passages, confidence, standalone, timings, started, notes)
 

@@ -1,12 +1,13 @@
-"""Check handbook_qa.jsonl against the text of the sample handbook documents.
+"""Check handbook_qa.jsonl and abstention_holdout.jsonl against the sample handbook's text.
 
 Every key fact a question expects must literally appear (case-insensitively,
 with whitespace collapsed) in the text of one of its expected sources, and the
 wrong values it lists must not. Run from anywhere:
 
-    python knowledge/sample/check_qa.py
+    python knowledge/sample/check_qa.py              # both QA files
+    python knowledge/sample/check_qa.py --qa FILE    # one file
 
-Exit status 0 means the QA set is consistent with the handbook; otherwise every
+Exit status 0 means the QA sets are consistent with the handbook; otherwise every
 problem found is printed and the exit status is 1.
 """
 
@@ -34,6 +35,9 @@ SAMPLE_DIR = Path(__file__).resolve().parent
 HANDBOOK_DIR = SAMPLE_DIR / "handbook"
 UPDATES_DIR = SAMPLE_DIR / "updates"
 QA_PATH = SAMPLE_DIR / "handbook_qa.jsonl"
+HOLDOUT_PATH = SAMPLE_DIR / "abstention_holdout.jsonl"
+"""Questions kept out of abstention tuning; unlike QA_PATH, it need not cover every document
+or the files in updates/."""
 
 KINDS = ("factual", "paraphrase", "multi_doc", "changed", "restricted", "unanswerable")
 REQUIRED_KEYS = (
@@ -378,8 +382,14 @@ def check(
     qa_path: Path = QA_PATH,
     handbook_dir: Path = HANDBOOK_DIR,
     updates_dir: Path = UPDATES_DIR,
+    *,
+    complete: bool = True,
 ) -> tuple[list[str], list[str], Counter[str]]:
-    """Check the QA set; returns (errors, warnings, questions per kind)."""
+    """Check the QA set; returns (errors, warnings, questions per kind).
+
+    `complete`: the set must also cover the files in updates/ with 'changed' questions and
+    is warned about documents no question cites (the main QA file; not the holdout).
+    """
     documents = load_documents(handbook_dir)
     updates = load_documents(updates_dir) if updates_dir.exists() else {}
     records, errors = load_qa(qa_path)
@@ -389,38 +399,46 @@ def check(
     errors += [f"{qid}: duplicate id" for qid, count in ids.items() if count > 1]
     for record in records:
         errors += check_record(record, documents, updates)
-    errors += check_updates(handbook_dir, updates_dir) if updates_dir.exists() else []
-
-    if not any(record.get("kind") == "changed" for record in records):
-        errors.append("no 'changed' questions cover the files in updates/")
-    cited = {source for record in records for source in record.get("expected_sources", [])}
-    warnings += [
-        f"{name}: not an expected source of any question" for name in documents if name not in cited
-    ]
+    if complete:
+        errors += check_updates(handbook_dir, updates_dir) if updates_dir.exists() else []
+        if not any(record.get("kind") == "changed" for record in records):
+            errors.append("no 'changed' questions cover the files in updates/")
+        cited = {source for record in records for source in record.get("expected_sources", [])}
+        warnings += [
+            f"{name}: not an expected source of any question"
+            for name in documents
+            if name not in cited
+        ]
     kinds = Counter(str(record.get("kind")) for record in records)
     return errors, warnings, kinds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the checks and print a summary."""
+    """Run the checks and print a summary per QA file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--qa", type=Path, default=QA_PATH, help="the QA JSONL file")
+    parser.add_argument("--qa", type=Path, default=None, help="one QA JSONL file (default: both)")
     parser.add_argument("--handbook", type=Path, default=HANDBOOK_DIR, help="handbook folder")
     parser.add_argument("--updates", type=Path, default=UPDATES_DIR, help="updates folder")
     args = parser.parse_args(argv)
 
-    errors, warnings, kinds = check(args.qa, args.handbook, args.updates)
-    for warning in warnings:
-        print(f"warning: {warning}")
-    for error in errors:
-        print(f"error: {error}")
-    summary = ", ".join(f"{kind}={kinds.get(kind, 0)}" for kind in KINDS)
-    total = sum(kinds.values())
-    status = "FAILED" if errors else "OK"
-    print(
-        f"{status}: {total} questions ({summary}); {len(errors)} errors, {len(warnings)} warnings"
-    )
-    return 1 if errors else 0
+    paths = [args.qa] if args.qa else [QA_PATH, HOLDOUT_PATH]
+    failed = False
+    for path in paths:
+        complete = path.resolve() != HOLDOUT_PATH
+        errors, warnings, kinds = check(path, args.handbook, args.updates, complete=complete)
+        for warning in warnings:
+            print(f"warning: {warning}")
+        for error in errors:
+            print(f"error: {error}")
+        summary = ", ".join(f"{kind}={kinds.get(kind, 0)}" for kind in KINDS)
+        total = sum(kinds.values())
+        status = "FAILED" if errors else "OK"
+        print(
+            f"{status}: {path.name}: {total} questions ({summary}); "
+            f"{len(errors)} errors, {len(warnings)} warnings"
+        )
+        failed = failed or bool(errors)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -98,6 +98,35 @@ def test_weak_retrieval_abstains_with_the_help_contact() -> None:
     assert answer.confidence == pytest.approx(0.31)
 
 
+def test_a_middling_match_missing_the_questions_subject_abstains() -> None:
+    # Real chunks hybrid search returns for the dog question, at a cosine above the cut.
+    toronto = [
+        passage(
+            text,
+            title="Holidays Calendar 2027",
+            section="Toronto office",
+            source="holidays-calendar.html",
+            vector_score=0.40,
+        )
+        for text in (
+            "The Toronto office observes 12 public holidays in 2027: the Ontario statutory "
+            "holidays plus the Civic Holiday, the National Day for Truth and Reconciliation and "
+            "Remembrance Day.",
+            "Date: 30 September; Day: Thursday; Holiday: National Day for Truth and Reconciliation",
+            "When a holiday falls on a weekend, the substitute day shown below is taken off "
+            "instead.",
+        )
+    ]
+    dog = "Can I bring my dog to the Toronto office?"
+    answer = engine(None, *toronto).answer(dog, ASKER)
+    assert answer.abstained and "#ask-people" in answer.text
+    assert answer.confidence == pytest.approx(0.40)
+    # Without the term check, cosine alone quotes the holidays as if they answered it.
+    assert not engine(None, *toronto, term_check_below=0.0).answer(dog, ASKER).abstained
+    covered = engine(None, *toronto).answer("How many public holidays does Toronto observe?", ASKER)
+    assert not covered.abstained and "12 public holidays" in covered.text
+
+
 def test_the_model_saying_it_cannot_find_it_abstains() -> None:
     answer = engine("I can't find this in our policies.").answer(QUESTION, ASKER)
     assert answer.abstained and "#ask-people" in answer.text
