@@ -125,7 +125,10 @@ def followup_section(
 def print_tables(result: dict[str, Any]) -> None:
     if result.get("answers"):
         threshold = result["abstain_below"]
-        print(f"\nAnswers on {result['qa_file']} (abstain below cosine {threshold})")
+        print(
+            f"\nAnswers on {result['qa_file']} (abstain below cosine {threshold}, or below "
+            f"{result['term_check_below']} with term coverage under {result['min_term_coverage']})"
+        )
         print(" | ".join(["backend"] + [label for _, label in COLUMNS]))
         for name, figures in result["answers"]["by_backend"].items():
             cells = [_cell(figures[key]) for key, _ in COLUMNS]
@@ -168,6 +171,8 @@ def main() -> None:
     result: dict[str, Any] = {
         "qa_file": str(args.qa.relative_to(REPO) if args.qa.is_relative_to(REPO) else args.qa),
         "abstain_below": args.abstain_below,
+        "term_check_below": svc.settings.abstain_term_check_below,
+        "min_term_coverage": svc.settings.abstain_min_term_coverage,
         "machine": machine(args.device),
     }
     started = time.perf_counter()
