@@ -106,6 +106,7 @@ def config_from_settings(settings: Settings) -> BotConfig:
         feedback_emoji=dict(settings.feedback_emoji),
         rate_limit_per_minute=settings.rate_limit_per_minute,
         help_contact=settings.help_contact,
+        outbox_poll_s=settings.slack_outbox_poll_seconds,
         # A local model generates one answer at a time per device and counts time spent
         # waiting for it against the generation timeout: queue in the bot instead, where the
         # placeholder can say how many questions are ahead.

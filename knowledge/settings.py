@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     """Reaction name -> vote (+1 / -1). Reactions not listed are ignored."""
     rate_limit_per_minute: int = 10
     """Questions one person may ask per minute before a friendly slow-down reply."""
+    slack_outbox_poll_seconds: float = 30.0
+    """How often each bot process delivers queued owner notifications (review nudges);
+    0 turns delivery off in this process (another replica may still deliver)."""
 
     # --- Admin console ------------------------------------------------------------------
     admin_host: str = "127.0.0.1"

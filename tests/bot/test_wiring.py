@@ -46,12 +46,13 @@ def test_config_from_settings(monkeypatch: pytest.MonkeyPatch, settings: Setting
     monkeypatch.setenv("HELPBOT_SLACK_API_URL", "http://127.0.0.1:9/api/")
     monkeypatch.setenv("HELPBOT_SLACK_AUDIENCE_MAP", '{"S1": ["hr"], "C2": ["it", "ops"]}')
     monkeypatch.setenv("HELPBOT_RATE_LIMIT_PER_MINUTE", "3")
+    monkeypatch.setenv("HELPBOT_SLACK_OUTBOX_POLL_SECONDS", "0")
     config = config_from_settings(Settings())
     assert config.bot_token == "xoxb-123" and config.app_token == ""
     assert config.api_url == "http://127.0.0.1:9/api/"
     assert config.audience_map == {"S1": ("hr",), "C2": ("it", "ops")}
     assert config.rate_limit_per_minute == 3
-    assert config.outbox_poll_s == 30.0 and config.outbox_max_attempts == 5
+    assert config.outbox_poll_s == 0.0 and config.outbox_max_attempts == 5
     assert config.feedback_emoji["+1"] == 1 and config.feedback_emoji["x"] == -1
 
 
