@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 
 from knowledge.answering import abstention, grounding
 from knowledge.answering.citations import (
+    attribute,
     citation,
     closest,
     passage_support,
@@ -221,13 +222,18 @@ class AnswerEngine:
     ) -> _Draft | None:
         """The generated answer if it passes the grounding check, else the extractive one.
 
-        Every fact must be in a passage the answer cites: an uncited answer stating a number is
-        not grounded, even when the number occurs in some passage (it may be the wrong row).
+        Every fact must be in a passage the answer cites. An uncited answer's facts are cited
+        for it only when each sentence's facts restate the one passage row the question is
+        about (`attribute`): a number that some passage has in another row (the wrong row) is
+        not grounded. An answer stating no fact must not leave out the figure of the passage
+        sentence that best answers the question.
         """
         text = trim_answer(generation.text, self.options.max_answer_words)
         if abstention.model_declined(text):
             return None
         text, numbers = resolve_citations(text, len(prompted))
+        if not numbers:
+            text, numbers = attribute(text, question, prompted) or (text, ())
         cited = [prompted[n - 1] for n in numbers]
         result = grounding.check_grounding(text, [passage_support(p) for p in cited] + [question])
         if not numbers and not result.facts:
@@ -242,6 +248,8 @@ class AnswerEngine:
             problem = "facts without citations"
         elif not result.facts and asks_for_quantity(question):
             problem = "no amount, date or duration for a question asking one"
+        elif not result.facts and _best_row_states_a_figure(question, prompted):
+            problem = "no amount, date or duration where the best passage row states one"
         elif not result.ok:
             problem = f"{len(result.unsupported)} unsupported facts"
         elif not numbers:
@@ -291,6 +299,14 @@ def _extractive(question: str, shown: list[Passage], on_token: OnToken | None) -
     if on_token is not None:
         on_token(quoted.text)
     return _Draft(text=quoted.text, model_version=EXTRACTIVE, numbers=quoted.numbers)
+
+
+def _best_row_states_a_figure(question: str, prompted: list[Passage]) -> bool:
+    """Whether the passage sentence that best answers the question states a figure the question
+    does not: an answer without it leaves out what the policy says ("You can accept a gift
+    without declaring it" where the row says up to EUR 75)."""
+    best = extractive_answer(question, prompted, max_sentences=1)
+    return best is not None and not grounding.check_grounding(best.text, [question]).ok
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

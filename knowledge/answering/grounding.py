@@ -119,6 +119,8 @@ PATTERNS: list[tuple[FactKind, re.Pattern[str]]] = [
     ("number", re.compile(rf"(?<![\w.,:-])(?P<num>{_NUM})(?:st|nd|rd|th)?(?![\w]|[.,]\d)")),
 ]
 CITATION = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+# "1." or "2)" opening a line numbers a list item; it states nothing.
+LIST_NUMBER = re.compile(r"^([ \t]*)\d{1,2}[.)](?=[ \t])", re.M)
 
 
 @dataclass(frozen=True)
@@ -177,10 +179,11 @@ def _key(kind: FactKind, match: re.Match[str]) -> str:
 def extract_facts(text: str) -> list[Fact]:
     """The numbers, amounts, percentages, dates, times and durations stated in `text`.
 
-    Citation markers like [2] are not facts. Each character belongs to at most one fact: the
-    most specific pattern wins ("EUR 1,200" is money, not also the number 1200).
+    Citation markers like [2] and list item numbers ("1. Report it ...") are not facts. Each
+    character belongs to at most one fact: the most specific pattern wins ("EUR 1,200" is
+    money, not also the number 1200).
     """
-    text = CITATION.sub(" ", text)
+    text = LIST_NUMBER.sub(r"\1", CITATION.sub(" ", text))
     taken = [False] * len(text)
     facts: list[tuple[int, Fact]] = []
     for kind, pattern in PATTERNS:

@@ -47,7 +47,8 @@ def test_an_invented_number_is_replaced_by_the_extractive_answer() -> None:
 
 
 def test_an_uncited_number_is_not_grounded_even_if_some_passage_has_it() -> None:
-    # 20 weeks is in the passages, but for the birthing parent: uncited, it cannot be checked.
+    # 20 weeks is in the passages, but for the birthing parent, and a bare figure says nothing
+    # of which row it restates: no citation is inferred for it.
     answer = engine("The answer is: 20 weeks.").answer(QUESTION, ASKER)
     assert answer.grounding_failed and "16 weeks" in answer.text
 
@@ -64,16 +65,57 @@ def test_citations_of_passages_never_shown_are_dropped() -> None:
     assert resolve_citations("See [2, 9] and [4].", 3) == ("See [2] and.", (2,))
 
 
-def test_an_uncited_answer_without_facts_cites_the_passage_it_draws_on() -> None:
-    question = "Can the non-birthing parent take their leave?"
-    answer = engine("Yes, the non-birthing parent takes paid leave.").answer(question, ASKER)
-    assert not answer.grounding_failed
+def test_an_uncited_answer_restating_the_right_row_gets_its_citation() -> None:
+    # SmolLM2-135M's own answer: no [n], but its fact and words are the birthing parent's row.
+    reply = (
+        "The answer is: 20 weeks; The question asks how many weeks of fully paid leave does "
+        "the birthing parent get."
+    )
+    question = "How many weeks of fully paid leave does the birthing parent get?"
+    answer = engine(reply).answer(question, ASKER)
+    assert not answer.grounding_failed and answer.model_version == "scripted-1"
+    assert answer.text == reply[:-1] + " [1]."
     assert [c.number for c in answer.citations] == [1]
+
+
+def test_an_uncited_number_from_the_wrong_row_is_not_grounded() -> None:
+    # Its answer to the non-birthing parent's question: the birthing parent's 20 weeks, in
+    # words that match that row. Passage [1] has the number; the row asked about says 16.
+    reply = "The answer is: 20 weeks; When it must be taken: From the date of placement or birth."
+    question = "How much paid parental leave does a non-birthing parent get, and by when?"
+    answer = engine(reply).answer(question, ASKER)
+    assert answer.grounding_failed and answer.model_version == "extractive"
+    assert "16 weeks" in answer.text and "placement" not in answer.text
+
+
+def test_an_uncited_answer_without_facts_cites_the_passage_it_draws_on() -> None:
+    question = "Do I go back to the same role after parental leave?"
+    reply = "Yes, you return to the same role on the same terms."
+    answer = engine(reply).answer(question, ASKER)
+    assert not answer.grounding_failed and answer.text == reply
+    assert [c.number for c in answer.citations] == [2]
     # Words of its own, not the passages': not drawn from them.
     off = engine("You're right, I'll make sure to provide a revised response.").answer(
         question, ASKER
     )
     assert off.grounding_failed
+
+
+def test_an_answer_leaving_out_the_figure_of_the_row_that_answers_fails() -> None:
+    gifts = passage(
+        "Situation: Gift or hospitality worth up to EUR 75; Rule: You may accept; no "
+        "declaration needed\n"
+        "Situation: Gift or hospitality worth more than EUR 75; Rule: Declare it in the Gifts "
+        "and Interests register within 10 days",
+        title="Code of Conduct",
+        section="Gifts and hospitality",
+        source="code-of-conduct.md",
+    )
+    question = "Up to what value can I accept a gift without declaring it?"
+    # The model's real answer: true as far as it goes, without the EUR 75 that is the answer.
+    reply = "The answer is: You can accept a gift without declaring it."
+    answer = engine(reply, gifts).answer(question, ASKER)
+    assert answer.grounding_failed and "EUR 75" in answer.text
 
 
 def test_a_quantity_question_needs_a_quantity_in_the_answer() -> None:

@@ -48,6 +48,18 @@ def test_citation_markers_and_level_names_are_not_facts() -> None:
     assert keys("You get it [1][2], as an L5 engineer [3, 4].") == []
 
 
+def test_list_item_numbers_are_not_facts() -> None:
+    # The base model answers in numbered lists; "1." numbers the item, it states nothing.
+    answer = (
+        "1. Report it to IT-Help@Northwind.example within 2 hours of noticing.\n"
+        "2. IT will remotely lock and wipe the device.\n"
+        "  3) File a police report within 48 hours."
+    )
+    assert keys(answer) == [("duration", "2 hour"), ("duration", "48 hour")]
+    # A number inside a line, or one ending a sentence, is still a fact.
+    assert keys("The answer is: 3.\nCarry over 5 days.") == [("number", "3"), ("duration", "5 day")]
+
+
 def test_a_correct_answer_in_other_words_passes() -> None:
     answer = "A non-birthing parent gets 16 weeks at full pay, taken within 12 months [1]."
     assert check_grounding(answer, [PARENTAL]).ok
