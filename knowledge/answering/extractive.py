@@ -1,15 +1,21 @@
 """The no-model answer: the one or two sentences of the top passages that best answer the question.
 
 Pure functions. Sentences (and table rows, which chunking renders as "Column: value; ..." lines)
-are scored by the question words they contain, weighted by rarity, with a bonus for stating a
-quantity when the question asks for one and a small prior for the passage's rank. The answer
-quotes them with their citation numbers: short, never whole passages.
+are scored by the question words they contain, weighted by rarity, with a bonus for the
+question's phrases ("birthing parent"), one for stating a quantity when the question asks for
+one, and a small prior for the passage's rank. A question of two parts ("How much ..., and by
+when ...?") gets a sentence for each. The answer quotes them with their citation numbers:
+short, never whole passages.
+
+The tokenizer (`terms`) is shared with abstention's term coverage.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,20 +30,38 @@ just me more most my myself no nor not now of off on once only or other our ours
 own same she should so some such than that the their theirs them then there these they this
 those through to too under until up very was we were what when where which while who whom
 why will with would you your yours yourself northwind labs company employee employees much
-many long quickly soon often early big time much need want please tell know also i'm i've
+many long quickly soon often early big time much need want please know also i'm i've
 i'd it's what's let
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Words that say nothing about a question's topic (the company's own name included)."""
 QUANTITY_QUESTION = re.compile(
-    r"\b(how (?:many|much|long|quickly|soon|often|early|big|far|old)|when|what time|by when|"
-    r"deadline|until|minimum|maximum|limit|budget|cap|allowance|rate|percentage|amount)\b",
+    r"\b(how (?:many|much|long|quickly|soon|often|early|big|far|old)|when|what time|"
+    r"by when|up to what|what value|deadline|until|minimum|maximum|limit|budget|cap|allowance|"
+    r"rate|percentage|amount)\b",
     re.I,
 )
+_POSSESSIVE = re.compile(r"(?<=\w)'s\b|(?<=s)'(?=\W|$)")
+_IRREGULAR = {"paid": "pay"}
+_LIST_NUMBER = re.compile(r"^\d{1,2}[.)]\s+")  # "1. Tell your manager ..." states no "1."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(€£$])")
+# "..., and by when must it be taken?": a second question in the same message.
+_QUESTION_PARTS = re.compile(
+    r"\?\s+|[,;]?\s+(?:and|or|but|also|plus)\s+(?=(?:what|when|how|where|which|who|why|do|does|"
+    r"did|is|are|can|could|will|would|must|should|may|by)\b)",
+    re.I,
+)
+# Capitalised: "you may keep it" names no month.
+_WHEN = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+)
 MAX_WORDS = 70
 SHORT_SENTENCE = 7
 SECOND_SENTENCE_SHARE = 0.4
+PAIR_WEIGHT = 0.5
+"""Two question words side by side in a sentence ("birthing parent") add this share of the
+rarer one's weight again: the phrase, not just its words."""
 
 
 @dataclass(frozen=True)
@@ -60,41 +84,79 @@ class ExtractiveAnswer:
 
 
 def stem(word: str) -> str:
-    """A crude stemmer: enough to match 'claims'/'claim', 'submitting'/'submit'."""
+    """A crude stemmer: enough to match 'claims'/'claim', 'submitting'/'submit', 'days'/'day',
+    'acknowledged'/'acknowledgement', 'yearly'/'year' and 'paid'/'pay'."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) <= 4:
-        return word
+        # "days", "pays", "fees"; not "bus", "plus", "less".
+        return word[:-1] if len(word) == 4 and word[-1] == "s" and word[-2] not in "su" else word
     if word.endswith("ies") or word.endswith("ied"):
         word = word[:-3] + "y"
     elif word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
+    if word.endswith("ment") and len(word) > 8:
+        word = word[:-4]  # "acknowledgement", "reimbursement", "agreement"
     for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) > len(suffix) + 3:
             word = word[: -len(suffix)]
             if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
                 word = word[:-1]  # "submitt" -> "submit"
             break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+    word = word[:-1] if word.endswith("e") and len(word) > 4 else word
+    return word[:-2] if word.endswith("ly") and len(word) > 5 else word  # "yearly"
+
+
+def tokens(text: str) -> list[str]:
+    """The lower-case words of `text`, accents folded ("António" -> "antonio"), possessives
+    dropped ("Northwind's", "employees'") and hyphenated words split ("on-call")."""
+    folded = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    plain = _POSSESSIVE.sub("", folded.encode("ascii", "ignore").decode()).lower()
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", plain)
 
 
 def terms(text: str) -> set[str]:
     """Content-word stems of `text`."""
-    words = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
-    return {stem(w.strip("'-")) for w in words if w not in STOPWORDS and len(w) > 1}
+    return {stem(w) for w in tokens(text) if w not in STOPWORDS and len(w) > 1}
+
+
+def word_pairs(text: str) -> set[tuple[str, str]]:
+    """Stems of content words that stand side by side in `text` ("birthing parent")."""
+    stems = [stem(w) if w not in STOPWORDS and len(w) > 1 else "" for w in tokens(text)]
+    return {(a, b) for a, b in itertools.pairwise(stems) if a and b}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What sentences are scored against: a question's (or one part's) content words, its
+    side-by-side word pairs, and whether it asks for a quantity."""
+
+    terms: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+    wants_quantity: bool
+
+    @classmethod
+    def of(cls, text: str) -> Query:
+        """The query of a question (or of one part of it)."""
+        return cls(frozenset(terms(text)), frozenset(word_pairs(text)), asks_for_quantity(text))
 
 
 def sentences(passages: Sequence[Passage]) -> list[Sentence]:
     """Every sentence or table row of the passages, in order, numbered by passage.
 
     A short sentence ("We call this the phased return.") is kept with the one before it on
-    the same line: alone it would quote a name without the facts it names.
+    the same line: alone it would quote a name without the facts it names. One that opens a
+    line ("Accidental damage is covered by Northwind.") is kept with the one after it: alone
+    it would pass for a heading.
     """
     found: list[Sentence] = []
     for number, passage in enumerate(passages, start=1):
         for line_index, line in enumerate(passage.text.splitlines()):
             pieces: list[str] = []
-            for piece in _SENTENCE_END.split(line.strip()):
+            for piece in _SENTENCE_END.split(_LIST_NUMBER.sub("", line.strip())):
                 text = piece.strip(" -*•\t")
-                if pieces and len(text.split()) < SHORT_SENTENCE:
+                short_opener = len(pieces) == 1 and len(pieces[0].split()) < SHORT_SENTENCE
+                if text and pieces and (len(text.split()) < SHORT_SENTENCE or short_opener):
                     pieces[-1] = f"{pieces[-1]} {text}"
                 elif text:
                     pieces.append(text)
@@ -107,7 +169,8 @@ def sentences(passages: Sequence[Passage]) -> list[Sentence]:
     return found
 
 
-def _idf(candidates: Sequence[Sentence]) -> dict[str, float]:
+def rarity(candidates: Sequence[Sentence]) -> dict[str, float]:
+    """Each term's weight among the candidates: log(1 + n / sentences saying it)."""
     counts: dict[str, int] = {}
     for sentence in candidates:
         for term in terms(sentence.text):
@@ -121,17 +184,25 @@ def asks_for_quantity(question: str) -> bool:
     return bool(QUANTITY_QUESTION.search(question))
 
 
-def score_sentence(
-    sentence: Sentence, question_terms: set[str], idf: dict[str, float], wants_quantity: bool
-) -> float:
-    overlap = question_terms & terms(sentence.text)
+def states_quantity(text: str) -> bool:
+    """Whether `text` states an amount, a date, a time or a duration, or names a month or a
+    weekday ("in April and October" answers "when ...?" without a number)."""
+    return bool(extract_facts(text)) or bool(_WHEN.search(text))
+
+
+def score_sentence(sentence: Sentence, query: Query, idf: dict[str, float]) -> float:
+    """How well `sentence` answers `query`: the rarity of the question words it says, plus its
+    phrases, times the quantity and passage-rank priors."""
+    overlap = query.terms & terms(sentence.text)
     if not overlap:
         return 0.0
     score = sum(idf.get(term, 1.0) for term in overlap)
-    if wants_quantity:
+    phrases = query.pairs & word_pairs(sentence.text)
+    score += PAIR_WEIGHT * sum(min(idf.get(a, 1.0), idf.get(b, 1.0)) for a, b in phrases)
+    if query.wants_quantity:
         # The question asks for an amount, a date or a duration: a sentence without one
         # is rarely the answer.
-        score *= 1.5 if extract_facts(sentence.text) else 0.6
+        score *= 1.5 if states_quantity(sentence.text) else 0.6
     score *= 1.0 - 0.05 * min(sentence.number - 1, 6)  # earlier passages rank higher
     if sentence.partial:
         score *= 0.7
@@ -141,41 +212,91 @@ def score_sentence(
 def extractive_answer(
     question: str, passages: Sequence[Passage], *, max_sentences: int = 2
 ) -> ExtractiveAnswer | None:
-    """The best sentences for `question` with [n] citations, or None when no sentence of the
-    passages shares a content word with the question (nothing worth quoting)."""
-    question_terms = terms(question)
+    """The best one or two (`max_sentences`) sentences for `question` with [n] citations, or
+    None when no sentence of the passages shares a content word with the question.
+
+    A question of two parts ("..., and by when must it be taken?") gets the best sentence for
+    the part the first one answers worst; otherwise a second sentence must add another
+    question word (or a second amount) and score at least SECOND_SENTENCE_SHARE of the first.
+    """
+    query = Query.of(question)
     candidates = sentences(passages)
-    idf = _idf(candidates)
-    wants_quantity = asks_for_quantity(question)
-    scored = sorted(
-        ((score_sentence(s, question_terms, idf, wants_quantity), s) for s in candidates),
-        key=lambda pair: (-pair[0], pair[1].position),
-    )
-    scored = [(score, s) for score, s in scored if score > 0]
+    idf = rarity(candidates)
+    scored = _ranked(query, candidates, idf)
     if not scored:
         return None
     best_score, best = scored[0]
     chosen = [best]
-    covered = question_terms & terms(best.text)
-    words = len(best.text.split())
-    facts = {f.key for f in extract_facts(best.text)}
-    for score, candidate in scored[1:]:
-        if len(chosen) >= max_sentences:
-            break
-        adds = (question_terms & terms(candidate.text)) - covered
-        new_facts = {f.key for f in extract_facts(candidate.text)} - facts
-        # A second sentence must answer another part of the question, not repeat the first.
-        another_part = bool(adds) or (wants_quantity and bool(new_facts) and _asks_two(question))
-        fits = words + len(candidate.text.split()) <= MAX_WORDS
-        if score >= SECOND_SENTENCE_SHARE * best_score and another_part and fits:
-            chosen.append(candidate)
-            covered |= adds
-            facts |= new_facts
-            words += len(candidate.text.split())
+    if max_sentences > 1:
+        second = answer_to_another_part(question, best, candidates, idf)
+        chosen += [second] if second is not None else _more_sentences(question, scored)
+    chosen = chosen[:max_sentences]
     chosen.sort(key=lambda s: s.position)
     text = " ".join(f"{_clip(s.text)} [{s.number}]" for s in chosen)
     numbers = tuple(sorted({s.number for s in chosen}))
     return ExtractiveAnswer(text=text, numbers=numbers, score=round(best_score, 4))
+
+
+def _ranked(
+    query: Query, candidates: Sequence[Sentence], idf: dict[str, float]
+) -> list[tuple[float, Sentence]]:
+    """The sentences sharing a word with the query, best first (earlier first on ties)."""
+    scored = [(score_sentence(s, query, idf), s) for s in candidates]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].position))
+    return [(score, s) for score, s in scored if score > 0]
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions asked in one message: "How much ..., and by when ...?" asks two."""
+    return [part for part in _QUESTION_PARTS.split(question) if terms(part)]
+
+
+def answer_to_another_part(
+    question: str, best: Sentence, candidates: Sequence[Sentence], idf: dict[str, float]
+) -> Sentence | None:
+    """For a question of two parts, the sentence answering the part `best` answers worst.
+
+    Each part's sentences are ranked by that part's words alone; another sentence answers a
+    part better than `best` when it scores higher on it and says more of its words ("When are
+    the promotion windows, and when are nomination packets due?": the packets sentence says
+    "window" but not "promotion"). The part where `best` falls furthest short wins; None when
+    `best` answers every part as well as any sentence does.
+    """
+    parts = question_parts(question)
+    if len(parts) < 2:
+        return None
+    room = MAX_WORDS - len(best.text.split())
+    said = terms(best.text)
+    found: list[tuple[float, Sentence]] = []
+    for part in parts:
+        query = Query.of(part)
+        own = score_sentence(best, query, idf)
+        for score, candidate in _ranked(query, candidates, idf):
+            if score <= own:
+                break
+            # It must say more of the part's words than `best`, not just rank higher.
+            says_more = len(query.terms & terms(candidate.text)) > len(query.terms & said)
+            if says_more and len(candidate.text.split()) <= room:
+                found.append((1.0 - own / score, candidate))
+                break
+    return max(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def _more_sentences(question: str, scored: list[tuple[float, Sentence]]) -> list[Sentence]:
+    """A second sentence that answers another part of the question, not repeats the first."""
+    question_terms = terms(question)
+    best_score, best = scored[0]
+    covered = question_terms & terms(best.text)
+    facts = {f.key for f in extract_facts(best.text)}
+    room = MAX_WORDS - len(best.text.split())
+    for score, candidate in scored[1:]:
+        adds = (question_terms & terms(candidate.text)) - covered
+        new_facts = {f.key for f in extract_facts(candidate.text)} - facts
+        two_amounts = asks_for_quantity(question) and bool(new_facts) and _asks_two(question)
+        fits = len(candidate.text.split()) <= room
+        if score >= SECOND_SENTENCE_SHARE * best_score and (adds or two_amounts) and fits:
+            return [candidate]
+    return []
 
 
 def _asks_two(question: str) -> bool:

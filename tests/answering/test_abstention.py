@@ -119,9 +119,10 @@ def test_a_high_cosine_is_trusted_even_when_the_words_differ() -> None:
     assert should_abstain(DOG, toronto_passages(0.30), RULE)  # below the cosine cut
 
 
-def test_the_known_cost_a_weak_paraphrase_without_shared_words_is_refused() -> None:
+def test_the_known_cost_a_weak_paraphrase_sharing_few_words_is_refused() -> None:
     # The sample QA's remote-003: answerable (60 days), but its best passage scores 0.391 and
-    # shares none of its distinctive words. The calibration accepted this false abstention.
+    # shares only "tell" of its distinctive words ("relocating" is not "move"). The calibration
+    # accepted this false abstention.
     moving = handbook_passage(
         "If you plan to move to a different country, tell the People team at least 60 days "
         "before the move. Your salary may be adjusted to the pay range of the new location, and "
@@ -134,7 +135,7 @@ def test_the_known_cost_a_weak_paraphrase_without_shared_words_is_refused() -> N
     berlin = (
         "I'm thinking about relocating to Berlin for good. How early do I have to tell the company?"
     )
-    assert term_coverage(berlin, [moving]) == 0.0
+    assert 0.0 < term_coverage(berlin, [moving]) < RULE.min_term_coverage
     assert should_abstain(berlin, [moving], RULE)
 
 
