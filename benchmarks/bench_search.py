@@ -6,11 +6,17 @@ Chunks are synthetic policy-like text with random unit vectors (embedding 100k r
 would take an hour on 2 cores and does not change search cost); queries are the sample QA's
 questions, embedded for real. The baseline in the same run is the query embedding alone, so
 the figure for the store and gate is `retrieve - embed`.
+
+`stages` times each step of one hybrid retrieve apart, with the same arguments the retriever
+passes: the store's vector half and BM25 half alone (each fetching the hybrid candidate
+count), the whole hybrid store search (both halves run in parallel, then fused), the fusion
+alone on those two lists, and the registry gate on the hybrid hits.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -70,41 +76,85 @@ def fill(svc: Any, size: int, seed: int = 11) -> None:
         optimize()
 
 
-def measure(size: int, questions: list[str], repeats: int) -> dict[str, Any]:
+def measure(
+    size: int, questions: list[str], repeats: int, data_dir: Path | None = None
+) -> dict[str, Any]:
     from knowledge.services import Services
     from knowledge.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        svc = Services.from_settings(Settings(data_dir=Path(tmp)))
+        directory = data_dir / str(size) if data_dir else Path(tmp)
+        reuse = (directory / "helpbot.db").exists()
+        svc = Services.from_settings(Settings(data_dir=directory))
         start = time.perf_counter()
-        fill(svc, size)
+        if not reuse:
+            fill(svc, size)
         fill_s = time.perf_counter() - start
         for q in questions[:5]:  # warm caches and the model
             svc.retriever.retrieve(q)
-        embed, retrieve, bm25, vector = [], [], [], []
+        load_before = os.getloadavg()
+        timings: dict[str, list[float]] = {}
         for _ in range(repeats):
             for q in questions:
-                t0 = time.perf_counter()
-                svc.embedder.encode_query(q)
-                t1 = time.perf_counter()
-                svc.retriever.retrieve(q)
-                t2 = time.perf_counter()
-                svc.retriever.retrieve(q, mode="bm25")
-                t3 = time.perf_counter()
-                svc.retriever.retrieve(q, mode="vector")
-                t4 = time.perf_counter()
-                embed.append(t1 - t0)
-                retrieve.append(t2 - t1)
-                bm25.append(t3 - t2)
-                vector.append(t4 - t3)
+                for name, seconds in stages(svc, q).items():
+                    timings.setdefault(name, []).append(seconds)
         return {
             "chunks": svc.store.count(),
-            "fill_s": round(fill_s, 1),
-            "hybrid_retrieve": latency_summary(retrieve),
-            "bm25_retrieve": latency_summary(bm25),
-            "vector_retrieve": latency_summary(vector),
-            "query_embedding_only": latency_summary(embed),
+            "fill_s": None if reuse else round(fill_s, 1),
+            "load_average_before_after": [
+                [round(x, 2) for x in load] for load in (load_before, os.getloadavg())
+            ],
+            **{name: latency_summary(values) for name, values in timings.items()},
         }
+
+
+def stages(svc: Any, question: str) -> dict[str, float]:
+    """One question through the retrieval path, each stage timed apart (seconds)."""
+    from knowledge.retrieval import OVERFETCH
+    from knowledge.stores.base import SearchFilter
+    from knowledge.stores.fusion import Scored, relative_score_fusion
+    from knowledge.stores.lancedb_search import CANDIDATES_PER_METHOD
+
+    retriever, store = svc.retriever, svc.store
+    k = retriever.settings.k * OVERFETCH
+    fetch = max(k * CANDIDATES_PER_METHOD, 20)
+    alpha = retriever.settings.alpha
+    everyone = SearchFilter(audiences=["everyone"])
+    out: dict[str, float] = {}
+
+    def timed(name: str, call: Any) -> Any:
+        start = time.perf_counter()
+        result = call()
+        out[name] = time.perf_counter() - start
+        return result
+
+    vector = timed("query_embedding_only", lambda: svc.embedder.encode_query(question))
+    by_vector = timed(
+        "store_vector_half",
+        lambda: store.search(question, vector, k=fetch, mode="vector", filters=everyone),
+    )
+    by_keyword = timed(
+        "store_bm25_half",
+        lambda: store.search(question, vector, k=fetch, mode="bm25", filters=everyone),
+    )
+    timed(
+        "fusion",
+        lambda: relative_score_fusion(
+            [Scored(h.chunk, h.score) for h in by_keyword],
+            [Scored(h.chunk, h.score) for h in by_vector],
+            alpha=alpha,
+            k=k,
+        ),
+    )
+    hits = timed(
+        "store_hybrid",
+        lambda: store.search(question, vector, k=k, alpha=alpha, filters=everyone),
+    )
+    timed("registry_gate", lambda: retriever.live_hits(hits))
+    timed("hybrid_retrieve", lambda: retriever.retrieve(question))
+    timed("bm25_retrieve", lambda: retriever.retrieve(question, mode="bm25"))
+    timed("vector_retrieve", lambda: retriever.retrieve(question, mode="vector"))
+    return out
 
 
 def main() -> None:
@@ -120,6 +170,12 @@ def main() -> None:
         help="threads for the query embedding (HELPBOT_TORCH_THREADS); one short query gains "
         "nothing from a second thread, and two thrash when the other core is busy",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep each filled store in DATA_DIR/<size> and reuse it on later runs "
+        "(filling 100k chunks and indexing them takes minutes)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     import torch
@@ -132,7 +188,8 @@ def main() -> None:
     emit(
         {
             "search_latency": {
-                str(size): measure(size, questions, args.repeats) for size in args.sizes
+                str(size): measure(size, questions, args.repeats, args.data_dir)
+                for size in args.sizes
             }
         },
         args.out,

@@ -113,15 +113,21 @@ class Retriever:
             mode=mode,
             filters=SearchFilter(audiences=list(audiences)),
         )
-        with self.db.session() as session:
-            live = registry.live_versions(session, (h.chunk.document_id for h in hits))
-            stale = registry.stale_document_ids(session, live)
-        served = [h for h in hits if live.get(h.chunk.document_id) == h.chunk.version]
+        served, stale = self.live_hits(hits)
         passages = [self._passage(h, h.chunk.document_id in stale) for h in deduplicate(served)]
         if mode == "hybrid":
             passages = [p for p in passages if p.score >= floor]
         passages.sort(key=lambda p: -p.score)
         return passages[:k]
+
+    def live_hits(self, hits: Sequence[Hit]) -> tuple[list[Hit], set[str]]:
+        """The registry gate: the hits of each document's live version, and the stale documents."""
+        if not hits:
+            return [], set()
+        with self.db.session() as session:
+            live = registry.live_versions(session, (h.chunk.document_id for h in hits))
+            stale = registry.stale_document_ids(session, live)
+        return [h for h in hits if live.get(h.chunk.document_id) == h.chunk.version], stale
 
     def _passage(self, hit: Hit, stale: bool) -> Passage:
         chunk = hit.chunk

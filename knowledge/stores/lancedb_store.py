@@ -7,13 +7,11 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pyarrow as pa
-from lancedb.index import FTS, HnswSq
 
 from knowledge.stores.base import (
     ChunkRecord,
@@ -24,7 +22,12 @@ from knowledge.stores.base import (
     StoreUnavailableError,
     UpsertResult,
 )
-from knowledge.stores.fusion import Scored, relative_score_fusion
+from knowledge.stores.lancedb_indices import (
+    create_indices,
+    ensure_filter_indices,
+    maintain_vector_index,
+)
+from knowledge.stores.lancedb_search import LANCEDB_LOOP, search_table
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +35,11 @@ ALIAS_FILE = "aliases.json"
 # Rows added since the last FTS index build are still searched (flat), just slower; rebuilding
 # the index after every batch would cost more than it saves, so it is refreshed past this many.
 FTS_REINDEX_AFTER_ROWS = 2_000
-# Below this many rows an exact (flat) vector scan is fast and perfectly accurate; above it
-# `optimize` builds an HNSW index so queries stay fast at 100k+ chunks.
-ANN_INDEX_FROM_ROWS = 20_000
-# Each method fetches more than k so that fusion has both lists to work with.
-CANDIDATES_PER_METHOD = 4
+# Each query of a zero-interval reader lists every version of the table to find the latest:
+# 1,000 versions added 5 ms to a 10k-chunk query and 2,000 added 10 ms. LanceDB keeps a week of
+# versions (thousands with a 15-minute re-index schedule); no reader here uses a version older
+# than the query it is running, so compaction drops versions past this age.
+KEEP_VERSIONS_FOR = timedelta(hours=1)
 
 
 def _schema(dimension: int) -> pa.Schema:
@@ -107,23 +110,6 @@ def _row(chunk: ChunkRecord) -> dict[str, Any]:
     }
 
 
-def _chunk(row: dict[str, Any]) -> ChunkRecord:
-    review_by = row.get("review_by")
-    return ChunkRecord(
-        id=row["id"],
-        document_id=row["document_id"],
-        version=int(row["version"]),
-        chunk_index=int(row["chunk_index"]),
-        text=row["text"],
-        title=row["title"],
-        heading_path=tuple(row["heading_path"] or ()),
-        source_uri=row["source_uri"],
-        audiences=tuple(row["audiences"] or ()),
-        review_by=review_by if isinstance(review_by, date) or review_by is None else None,
-        status=row["status"],
-    )
-
-
 class LanceDBStore:
     """Chunks in LanceDB tables; an alias file names the table that queries read."""
 
@@ -137,7 +123,8 @@ class LanceDBStore:
         self._tables: dict[str, Any] = {}
         self._unindexed: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
+        self._async_db: Any = None
+        self._readers: dict[str, Any] = {}
 
     # --- connection and alias ----------------------------------------------------------
     def _connect(self) -> Any:
@@ -221,7 +208,7 @@ class LanceDBStore:
             if name in self._table_names():
                 return
             table = self._connect().create_table(name, schema=_schema(self.dimension))
-            table.create_index("search_text", config=FTS(), replace=True)
+            create_indices(table)
             self._tables[name] = table
 
     def activate(self, name: str) -> None:
@@ -233,6 +220,7 @@ class LanceDBStore:
         if name == self.active_collection():
             raise ValueError(f"{name!r} is the active collection; activate another one first")
         self._tables.pop(name, None)
+        self._readers.pop(name, None)
         if name in self._table_names():
             self._connect().drop_table(name)
 
@@ -268,7 +256,11 @@ class LanceDBStore:
     def _after_write(self, name: str, rows: int) -> None:
         self._unindexed[name] = self._unindexed.get(name, 0) + rows
         if self._unindexed[name] >= FTS_REINDEX_AFTER_ROWS:
-            self.optimize(name)
+            table = self._table(name)
+            self._compact(table)
+            # Segments pile up until the run's optimize(), which merges or rebuilds them once.
+            maintain_vector_index(table, merge_segments=False)
+            self._unindexed[name] = 0
 
     def optimize(self, collection: str | None = None) -> None:
         """Compact the small files many writes leave behind and fold new rows into the indices.
@@ -280,14 +272,15 @@ class LanceDBStore:
         if name is None:
             return
         table = self._table(name)
-        table.optimize()
-        if table.count_rows() >= ANN_INDEX_FROM_ROWS and not self._has_vector_index(table):
-            table.create_index("vector", config=HnswSq(distance_type="cosine"))
+        self._compact(table)
+        if maintain_vector_index(table):
+            self._compact(table)
         self._unindexed[name] = 0
 
     @staticmethod
-    def _has_vector_index(table: Any) -> bool:
-        return any("vector" in getattr(index, "columns", ()) for index in table.list_indices())
+    def _compact(table: Any) -> None:
+        table.optimize(cleanup_older_than=KEEP_VERSIONS_FOR)
+        ensure_filter_indices(table)
 
     def delete(self, document_id: str, *, versions: Sequence[int] | None = None) -> int:
         table = self._table()
@@ -326,66 +319,50 @@ class LanceDBStore:
         mode: SearchMode = "hybrid",
         filters: SearchFilter | None = None,
     ) -> list[Hit]:
-        table = self._table()
-        where = where_clause(filters)
-        fetch = k if mode != "hybrid" else max(k * CANDIDATES_PER_METHOD, 20)
-        if mode == "hybrid":
-            # The two searches are independent and LanceDB releases the GIL: run them together.
-            pending = self._pool().submit(self._keyword, table, query_text, where, fetch)
-            vector = self._vector(table, query_vector, where, fetch)
-            keyword = pending.result()
-            return relative_score_fusion(keyword, vector, alpha=alpha, k=k)
-        keyword = self._keyword(table, query_text, where, fetch) if mode == "bm25" else []
-        vector = self._vector(table, query_vector, where, fetch) if mode == "vector" else []
-        if mode == "bm25":
-            return [Hit(s.chunk, s.score, bm25_score=s.score) for s in keyword[:k]]
-        return [Hit(s.chunk, s.score, vector_score=s.score) for s in vector[:k]]
-
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lancedb")
-        return self._executor
-
-    _COLUMNS: ClassVar[list[str]] = [
-        "id",
-        "document_id",
-        "version",
-        "chunk_index",
-        "text",
-        "title",
-        "heading_path",
-        "source_uri",
-        "audiences",
-        "review_by",
-        "status",
-    ]
-
-    def _keyword(self, table: Any, text: str, where: str | None, limit: int) -> list[Scored]:
-        if not text.strip():
-            return []
-        query = table.search(text, query_type="fts", fts_columns="search_text")
-        if where:
-            query = query.where(where, prefilter=True)
-        rows = query.select([*self._COLUMNS, "_score"]).limit(limit).to_list()
-        return [Scored(_chunk(row), float(row["_score"])) for row in rows]
-
-    def _vector(
-        self, table: Any, vector: Sequence[float], where: str | None, limit: int
-    ) -> list[Scored]:
-        if len(vector) != self.dimension:
+        if mode != "bm25" and len(query_vector) != self.dimension:
             raise ValueError(
-                f"query vector has {len(vector)} dimensions, expected {self.dimension}"
+                f"query vector has {len(query_vector)} dimensions, expected {self.dimension}"
             )
-        query = table.search(list(vector), vector_column_name="vector").distance_type("cosine")
-        if where:
-            query = query.where(where, prefilter=True)
-        rows = query.select([*self._COLUMNS, "_distance"]).limit(limit).to_list()
-        # Cosine distance is 1 - similarity; callers want the similarity.
-        return [Scored(_chunk(row), 1.0 - float(row["_distance"])) for row in rows]
+        return search_table(
+            self._reader(),
+            query_text,
+            query_vector,
+            k=k,
+            alpha=alpha,
+            mode=mode,
+            where=where_clause(filters),
+        )
+
+    def _reader(self) -> Any:
+        """The active table's handle in LanceDB's async API, which searches go through.
+
+        The sync query builder fetches the table schema three times per query (checking for
+        blob columns), each a round trip to LanceDB's event loop and a version check; the async
+        API does neither, which is about 4 ms of a 100k-chunk hybrid search.
+        """
+        name = self.active_collection()
+        if name is None:
+            raise StoreUnavailableError(
+                "the knowledge store has no collection yet: run ensure_schema()"
+            )
+        table = self._readers.get(name)
+        if table is None:
+            import lancedb
+
+            if self._async_db is None:
+                # Zero interval, as for writes: every search sees other processes' writes.
+                self._async_db = LANCEDB_LOOP.run(
+                    lancedb.connect_async(self.directory, read_consistency_interval=timedelta(0))
+                )
+            try:
+                table = LANCEDB_LOOP.run(self._async_db.open_table(name))
+            except (FileNotFoundError, ValueError) as exc:
+                raise StoreUnavailableError(f"LanceDB table {name!r} is missing: {exc}") from exc
+            self._readers[name] = table
+        return table
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-            self._executor = None
         self._tables.clear()
+        self._readers.clear()
         self._db = None
+        self._async_db = None
