@@ -113,25 +113,33 @@ class Retriever:
             mode=mode,
             filters=SearchFilter(audiences=list(audiences)),
         )
-        served, stale = self.live_hits(hits)
-        passages = [self._passage(h, h.chunk.document_id in stale) for h in deduplicate(served)]
+        served, reviews = self.live_hits(hits)
+        passages = [self._passage(h, reviews[h.chunk.document_id]) for h in deduplicate(served)]
         if mode == "hybrid":
             passages = [p for p in passages if p.score >= floor]
         passages.sort(key=lambda p: -p.score)
         return passages[:k]
 
-    def live_hits(self, hits: Sequence[Hit]) -> tuple[list[Hit], set[str]]:
-        """The registry gate: the hits of each document's live version, and the stale documents."""
+    def live_hits(self, hits: Sequence[Hit]) -> tuple[list[Hit], dict[str, registry.ServedReview]]:
+        """The registry gate: the hits of each document's live version, and each served
+        document's review status. The registry, not the store, says how fresh a document is:
+        a confirmed review moves its review-by date without a new version, and stored chunks
+        keep the date they were written with."""
         if not hits:
-            return [], set()
+            return [], {}
         with self.db.session() as session:
-            live = registry.live_versions(session, (h.chunk.document_id for h in hits))
-            stale = registry.stale_document_ids(session, live)
-        return [h for h in hits if live.get(h.chunk.document_id) == h.chunk.version], stale
+            reviews = registry.served_reviews(session, (h.chunk.document_id for h in hits))
+        served = [
+            h
+            for h in hits
+            if (review := reviews.get(h.chunk.document_id)) is not None
+            and review.live_version == h.chunk.version
+        ]
+        return served, reviews
 
-    def _passage(self, hit: Hit, stale: bool) -> Passage:
+    def _passage(self, hit: Hit, review: registry.ServedReview) -> Passage:
         chunk = hit.chunk
-        score = hit.score - (self.settings.stale_penalty if stale else 0.0)
+        score = hit.score - (self.settings.stale_penalty if review.stale else 0.0)
         return Passage(
             text=chunk.text,
             title=chunk.title,
@@ -143,6 +151,6 @@ class Retriever:
             score=score,
             bm25_score=hit.bm25_score,
             vector_score=hit.vector_score,
-            review_by=chunk.review_by,
-            stale=stale,
+            review_by=review.review_by,
+            stale=review.stale,
         )

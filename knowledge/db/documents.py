@@ -114,30 +114,6 @@ def switch_live(session: Session, document: Document, version: DocumentVersion) 
     return old
 
 
-def live_versions(session: Session, document_ids: Iterable[str]) -> dict[str, int]:
-    """document id -> live version, for documents that are currently served."""
-    ids = list(set(document_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Document.id, Document.live_version).where(
-            Document.id.in_(ids),
-            Document.status.in_(SERVED_STATUSES),
-            Document.live_version.is_not(None),
-        )
-    )
-    return {doc_id: int(version) for doc_id, version in rows if version is not None}
-
-
-def stale_document_ids(session: Session, document_ids: Iterable[str]) -> set[str]:
-    ids = list(set(document_ids))
-    if not ids:
-        return set()
-    return set(
-        session.scalars(select(Document.id).where(Document.id.in_(ids), Document.status == "stale"))
-    )
-
-
 @dataclass(frozen=True)
 class ServedReview:
     """What answers show of a served document's review: from the registry, never the store."""
@@ -157,17 +133,17 @@ def served_reviews(session: Session, document_ids: Iterable[str]) -> dict[str, S
     ids = list(set(document_ids))
     if not ids:
         return {}
+    # By primary key alone, the status filtered here: with `status IN (...)` in the query,
+    # SQLite picks the status index and scans every active document (2.8 vs 0.5 ms at 10k).
     rows = session.execute(
         select(Document.id, Document.live_version, Document.review_by, Document.status).where(
-            Document.id.in_(ids),
-            Document.status.in_(SERVED_STATUSES),
-            Document.live_version.is_not(None),
+            Document.id.in_(ids)
         )
     )
     return {
         doc_id: ServedReview(int(version), review_by, status == "stale")
         for doc_id, version, review_by, status in rows
-        if version is not None
+        if version is not None and status in SERVED_STATUSES
     }
 
 

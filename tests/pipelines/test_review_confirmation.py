@@ -142,3 +142,13 @@ def test_served_reviews_gate_on_the_live_version_and_read_the_registry(
         "parking": registry.ServedReview(1, NEW_DATE, stale=False),
         "lockers": registry.ServedReview(1, TODAY - timedelta(days=30), stale=True),
     }
+
+
+def test_citations_show_the_confirmed_date_not_the_stored_chunks(indexed: Services) -> None:
+    (before,) = indexed.retriever.retrieve(QUESTION, k=1)
+    assert before.document_id == "parking" and before.review_by != NEW_DATE
+
+    review(indexed, "parking", NEW_DATE)
+
+    (after,) = indexed.retriever.retrieve(QUESTION, k=1)
+    assert after.review_by == NEW_DATE and not after.stale
