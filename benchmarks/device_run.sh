@@ -7,14 +7,15 @@
 set -euo pipefail
 
 BUNDLE=benchmarks/device-bundle
-OUT=${OUT:-/tmp/helpbot-device-out}
+OUT=${OUT:-benchmarks/results}  # the device tool sets OUT; elsewhere, the ignored results folder
 mkdir -p "$OUT"
 export HF_HUB_OFFLINE=1
 
 if ! python -c "import langchain_core" 2>/dev/null; then
+    site=$(mktemp -d)  # installed beside the device's packages, never into them
     python -m pip install --quiet --no-index --find-links "$BUNDLE/wheels" \
-        --target /tmp/helpbot-site langchain-core
-    export PYTHONPATH="/tmp/helpbot-site${PYTHONPATH:+:$PYTHONPATH}"
+        --target "$site" langchain-core
+    export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
 fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 python -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
