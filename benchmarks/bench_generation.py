@@ -32,6 +32,8 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.common import percentile
+
 PASSAGES = [
     "Annual leave. Full-time employees receive 25 days of paid annual leave per calendar year, "
     "accrued monthly from the first day of employment. Part-time employees receive leave in "
@@ -122,15 +124,6 @@ def random_weights_model(config_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100)."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def measure(
     model_dir: Path, device: str, prompts: list[list[Any]], max_new_tokens: int
 ) -> dict[str, Any]:
@@ -156,11 +149,13 @@ def measure(
         "load_s": round(load_s, 3),
         "prompt_tokens_mean": round(statistics.mean(r.prompt_tokens for r in runs), 1),
         "completion_tokens_mean": round(statistics.mean(r.completion_tokens for r in runs), 1),
-        "ttft_p50_s": round(percentile(ttft, 50), 3),
-        "ttft_p95_s": round(percentile(ttft, 95), 3),
-        "total_p50_s": round(percentile(total, 50), 3),
-        "total_p95_s": round(percentile(total, 95), 3),
-        "decode_tokens_per_s_p50": round(percentile(decode_rates, 50), 1) if decode_rates else None,
+        "ttft_p50_s": round(percentile(ttft, 0.5), 3),
+        "ttft_p95_s": round(percentile(ttft, 0.95), 3),
+        "total_p50_s": round(percentile(total, 0.5), 3),
+        "total_p95_s": round(percentile(total, 0.95), 3),
+        "decode_tokens_per_s_p50": (
+            round(percentile(decode_rates, 0.5), 1) if decode_rates else None
+        ),
         "tokens_per_s_overall": round(
             sum(r.completion_tokens for r in runs) / sum(r.total_s for r in runs), 1
         ),
