@@ -6,7 +6,13 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import knowledge.db.scheduler_models  # noqa: F401 - registers the scheduler's tables
-from knowledge.db import conversation_models  # noqa: F401 - registers the Slack tables
+from knowledge.db import (  # noqa: F401 - each import registers its tables
+    admin_models,
+    conversation_models,
+    curation_models,
+    job_models,
+    registry_models,
+)
 from knowledge.db.models import Base
 
 config = context.config
