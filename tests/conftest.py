@@ -1,8 +1,16 @@
-"""Fixtures shared by every test tier: offline models, throw-away data directories."""
+"""Fixtures shared by every test tier: offline models, throw-away data directories, backends.
+
+`make test` runs the suite more than once (see .ci/test-tiers): on SQLite and LanceDB, then the
+database tier with HELPBOT_TEST_DATABASE=postgresql (each test gets its own empty PostgreSQL
+database on the throw-away server named by HELPBOT_TEST_POSTGRES_URL), then the pipeline tier
+with HELPBOT_TEST_STORE=weaviate (each test gets its own in-process Weaviate fake). With
+HELPBOT_TEST_REQUIRE_POSTGRES=1 a test skipped for want of PostgreSQL fails the run.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +25,64 @@ SAMPLE = REPO / "knowledge" / "sample"
 HANDBOOK = SAMPLE / "handbook"
 QA_FILE = SAMPLE / "handbook_qa.jsonl"
 
+TEST_DATABASE = os.environ.get("HELPBOT_TEST_DATABASE", "sqlite")
+TEST_STORE = os.environ.get("HELPBOT_TEST_STORE", "lancedb")
+REQUIRE_POSTGRES = os.environ.get("HELPBOT_TEST_REQUIRE_POSTGRES", "") == "1"
+# Fixtures whose tests touch SQL through Settings/Services: the database and pipeline tiers.
+_DATABASE_FIXTURES = {"settings", "services"}
+_skipped_for_postgres: list[str] = []
+
+
+def postgres_server_url() -> str:
+    """The throw-away server's URL; skips (fails under REQUIRE_POSTGRES) when none is named."""
+    url = os.environ.get("HELPBOT_TEST_POSTGRES_URL", "")
+    if not url:
+        if REQUIRE_POSTGRES:
+            pytest.fail("HELPBOT_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+        pytest.skip("HELPBOT_TEST_POSTGRES_URL is not set")
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new empty database on the test server, dropped afterwards (even if still connected)."""
+    from sqlalchemy import create_engine
+
+    server = postgres_server_url()
+    name = f"helpbot_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "database: reads or writes SQL (re-run on PostgreSQL)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("database")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and REQUIRE_POSTGRES and "postgres" in str(report.longrepr).lower():
+        _skipped_for_postgres.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped_for_postgres:
+        print(f"\n{len(_skipped_for_postgres)} PostgreSQL tests were skipped:")
+        for nodeid in _skipped_for_postgres:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
@@ -26,15 +92,45 @@ def embedder():  # type: ignore[no-untyped-def]
     return Embedder()
 
 
+def _backend_environment(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """HELPBOT_ variables that put this test on the tier's database and store."""
+    env: dict[str, str] = {}
+    if TEST_DATABASE == "postgresql":
+        env["HELPBOT_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    if TEST_STORE != "weaviate":
+        yield env
+        return
+    from tests.fakes.weaviate_server import FakeWeaviateServer
+
+    server = FakeWeaviateServer()
+    endpoint = server.start()
+    env["HELPBOT_WEAVIATE_URL"] = endpoint.url
+    env["HELPBOT_WEAVIATE_GRPC_PORT"] = str(endpoint.grpc_port)
+    try:
+        yield env
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Settings pointing at an empty data directory (as HELPBOT_DATA_DIR would)."""
+def backend_environment(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    yield from _backend_environment(request)
+
+
+@pytest.fixture
+def settings(  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_environment: dict[str, str]
+):
+    """Settings pointing at an empty data directory (as HELPBOT_DATA_DIR would), on the tier's
+    database and store (SQLite and LanceDB unless HELPBOT_TEST_DATABASE/STORE say otherwise)."""
     from knowledge.settings import Settings
 
     for name in list(os.environ):
-        if name.startswith("HELPBOT_"):
+        if name.startswith("HELPBOT_") and not name.startswith("HELPBOT_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HELPBOT_DATA_DIR", str(tmp_path / "data"))
+    for name, value in backend_environment.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
     return Settings()
 

@@ -1,22 +1,18 @@
 """The scheduler on PostgreSQL: migration, racing for the lease, two schedulers, one run each.
 
-Skipped unless HELPBOT_TEST_POSTGRES_URL names a server, e.g.
-postgresql+psycopg://postgres@127.0.0.1:5432/postgres (a throw-away database is created).
+Needs HELPBOT_TEST_POSTGRES_URL naming a server, e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres (`make test` starts one); each test gets
+a throw-away database (the `postgres_url` fixture of tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
 
 from knowledge.db import scheduling
 from knowledge.db.engine import Database
@@ -29,23 +25,6 @@ from tests.pipelines.test_migration import SCHEDULER_TABLES, _table_of
 from tests.pipelines.test_scheduler import make_scheduler, run_due, runs
 
 TTL = timedelta(seconds=60)
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    url = os.environ.get("HELPBOT_TEST_POSTGRES_URL", "")
-    if not url:
-        pytest.skip("HELPBOT_TEST_POSTGRES_URL is not set")
-    name = f"helpbot_scheduler_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
 
 
 def test_the_migration_matches_the_models_on_postgres(postgres_url: str) -> None:
