@@ -31,6 +31,8 @@ MANAGER = "U0MANAGER"
 EMPLOYEE = "U0EMPLOYEE"
 CHANNEL = "C0GENERAL"
 DM = "D0MANAGER"
+KNOWN_CHANNELS = (CHANNEL, DM, "D0ASSIST", "D0HOME", "D0OWNER", "D0OTHER", "C0123ABCD", "G0PRIVATE")
+"""The channels that exist in the fake workspace (any other id: channel_not_found)."""
 
 
 class Clock:
@@ -91,6 +93,9 @@ def seed_documents(db: Database) -> None:
 def slack() -> Iterator[FakeSlackApi]:
     fake = FakeSlackApi()
     fake.usergroups[MANAGERS_GROUP] = [MANAGER]
+    for channel in KNOWN_CHANNELS:
+        fake.add_channel(channel, [EMPLOYEE, MANAGER])
+    fake.add_channel("C0OWNERS", name="policy-owners")
     with fake:
         yield fake
 

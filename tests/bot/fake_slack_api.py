@@ -1,14 +1,18 @@
-"""A local stand-in for Slack's Web API: a real HTTP server on loopback that records every call.
+"""A strict local stand-in for Slack's Web API: a real HTTP server on loopback that records
+every call and refuses what Slack refuses.
 
 Like bolt-python's tests/mock_web_api_server: the app's WebClient gets this server as its
-base URL, answers come back as Slack shapes them (`{"ok": true, ...}`), and a test can make
+base URL and answers come back as Slack shapes them (`{"ok": true, ...}`). Unlike a fake that
+says yes to everything, it checks the bearer token and the scopes manifest.yml grants, knows
+which channels and messages exist (`channel_not_found`, `message_not_found`), validates
+blocks against Block Kit's limits, expires trigger ids after 3 s, pages with cursors and
+keeps streams in their states (see tests/bot/fake_slack_workspace.py). A test can also make
 the next calls of a method fail with a Slack error or a 429 with Retry-After. Interaction
-response URLs (`/respond/...`) are served too.
+response URLs (`/respond/...`) work five times, like Slack's.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -18,10 +22,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-BOT_USER_ID = "UBOT"
-BOT_ID = "BBOT"
-TEAM_ID = "T0001"
+from tests.bot.fake_slack_workspace import (
+    BOT_ID,
+    BOT_TOKEN,
+    BOT_USER_ID,
+    TEAM_ID,
+    SlackError,
+    Workspace,
+    issue_trigger_id,
+)
+
+__all__ = ["BOT_ID", "BOT_TOKEN", "BOT_USER_ID", "TEAM_ID", "FakeSlackApi", "issue_trigger_id"]
+
 RESPONSE_URL_METHOD = "response_url"
+RESPONSE_URL_USES = 5
 
 
 @dataclass
@@ -62,15 +76,15 @@ class FakeSlackApi:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
-        self.usergroups: dict[str, list[str]] = {}
-        self.channel_members: dict[str, list[str]] = {}
-        self.users_by_email: dict[str, str] = {}
+        self.workspace = Workspace()
+        self.usergroups = self.workspace.usergroups
+        """Group id -> members (usergroups.users.list; an unknown group: no_such_subteam)."""
+        self.users_by_email = self.workspace.users_by_email
         """Email -> user id for users.lookupByEmail (any other email: users_not_found)."""
         self._faults: dict[str, list[Fault]] = {}
+        self._response_uses: dict[str, int] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._ts = itertools.count(1)
-        self._views = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.request_queue_size = 1024
@@ -158,69 +172,52 @@ class FakeSlackApi:
             self.calls.append(call)
             self._changed.notify_all()
 
-    def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+    # --- the workspace -------------------------------------------------------------------------
+    def add_channel(
+        self, channel: str, members: list[str] | None = None, *, name: str = ""
+    ) -> None:
+        """A channel (C...), private channel (G...) or DM (D...) the bot may use."""
+        with self._lock:
+            self.workspace.add_channel(channel, members, name=name)
 
-    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        ok: dict[str, Any] = {"ok": True}
-        if method == "auth.test":
-            return ok | {
-                "url": "https://acme.slack.com/",
-                "team": "Acme",
-                "user": "helpbot",
-                "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID,
-                "bot_id": BOT_ID,
-            }
-        if method == "chat.postMessage":
-            ts = self._next_ts()
-            message = {
-                "type": "message",
-                "user": BOT_USER_ID,
-                "bot_id": BOT_ID,
-                "ts": ts,
-                "text": args.get("text", ""),
-                "blocks": args.get("blocks") or [],
-            }
-            if args.get("thread_ts"):
-                message["thread_ts"] = args["thread_ts"]
-            return ok | {"channel": args.get("channel"), "ts": ts, "message": message}
-        if method == "chat.update":
-            return ok | {
-                "channel": args.get("channel"),
-                "ts": args.get("ts"),
-                "text": args.get("text", ""),
-            }
-        if method == "chat.postEphemeral":
-            return ok | {"message_ts": self._next_ts()}
-        if method in ("views.open", "views.publish", "views.update"):
-            view = args.get("view") or {}
-            return ok | {"view": {"id": f"V{next(self._views):05d}", **view}}
-        if method == "usergroups.users.list":
-            return ok | {"users": self.usergroups.get(str(args.get("usergroup")), [])}
-        if method == "conversations.members":
-            members = self.channel_members.get(str(args.get("channel")), [])
-            return ok | {"members": members, "response_metadata": {"next_cursor": ""}}
-        if method == "conversations.info":
-            channel = str(args.get("channel"))
-            return ok | {"channel": {"id": channel, "is_im": channel.startswith("D")}}
-        if method == "users.lookupByEmail":
-            user = self.users_by_email.get(str(args.get("email", "")).lower())
-            if user is None:
-                return {"ok": False, "error": "users_not_found"}
-            return ok | {"user": {"id": user, "is_bot": False}}
-        if method == "conversations.open":
-            users = str(args.get("users", ""))
-            if not users or "," in users:
-                return {"ok": False, "error": "not_implemented_in_fake"}
-            return ok | {"channel": {"id": "D" + users[1:], "is_im": True}}
-        if method == "users.info":
-            return ok | {"user": {"id": args.get("user"), "is_bot": False}}
-        if method in ("reactions.add", "reactions.remove") or method.startswith("assistant."):
-            return ok
-        if method == "apps.connections.open":
-            return ok | {"url": "ws://127.0.0.1:1/never"}
-        return {"ok": False, "error": "unknown_method"}
+    def advance(self, seconds: float) -> None:
+        """Let Slack's time pass: trigger ids expire, streams time out."""
+        with self._lock:
+            self.workspace.offset_s += seconds
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Someone (an admin, or the bot's owner) deletes a message."""
+        with self._lock:
+            self.workspace.messages.pop((channel, ts), None)
+
+    def message(self, channel: str, ts: str) -> Any:
+        """The stored message (text, blocks, chunks, state), or None."""
+        with self._lock:
+            return self.workspace.message(channel, ts)
+
+    def seen_text(self, channel: str, ts: str) -> str:
+        """Everything a person can read in one message now: text, streamed chunks, blocks."""
+        with self._lock:
+            message = self.workspace.message(channel, ts)
+            if message is None:
+                return ""
+            return "\n".join([message.text, json.dumps(message.chunks), json.dumps(message.blocks)])
+
+    def answer(self, method: str, args: dict[str, Any], token: str = BOT_TOKEN) -> dict[str, Any]:
+        """What Slack answers this call (a refusal is `{"ok": false, "error": ...}`)."""
+        with self._lock:
+            try:
+                return self.workspace.call(method, token, args)
+            except SlackError as error:
+                return {"ok": False, "error": error.code, **error.extra}
+
+    def respond_answer(self, name: str) -> tuple[int, str]:
+        """A response_url works five times within 30 minutes, then Slack answers 404."""
+        with self._lock:
+            self._response_uses[name] = self._response_uses.get(name, 0) + 1
+            if self._response_uses[name] > RESPONSE_URL_USES:
+                return 404, "used_url"
+            return 200, "ok"
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -255,14 +252,14 @@ class FakeSlackApi:
                 if fault is not None:
                     status, body, headers = fault.status, fault.body, fault.headers
                 elif method == RESPONSE_URL_METHOD:
-                    status, body, headers = 200, {"ok": True}, {}
+                    status, text = fake.respond_answer(url.path)
+                    fake._record(Call(method, args, url.path, token, status, {"ok": status == 200}))
+                    self._send_text(status, text)
+                    return
                 else:
-                    status, body, headers = 200, fake.answer(method, args), {}
+                    status, body, headers = 200, fake.answer(method, args, token), {}
                 fake._record(Call(method, args, url.path, token, status, body))
-                if method == RESPONSE_URL_METHOD and fault is None:
-                    self._send_text(200, "ok")
-                else:
-                    self._send(status, body, headers)
+                self._send(status, body, headers)
 
             def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(body).encode()

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from tests.bot.fake_slack_api import BOT_USER_ID, TEAM_ID
+from tests.bot.fake_slack_api import BOT_USER_ID, TEAM_ID, issue_trigger_id
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 _ids = itertools.count(1)
@@ -135,7 +135,7 @@ def command(user: str, channel: str, text: str, response_url: str) -> dict[str, 
         "text": text,
         "api_app_id": "A0001",
         "response_url": response_url,
-        "trigger_id": f"trig-{_TS_BASE}-{next(_ids)}",
+        "trigger_id": issue_trigger_id(),
     }
 
 
@@ -162,7 +162,7 @@ def block_action(
         "api_app_id": "A0001",
         "token": "legacy",
         "container": container,
-        "trigger_id": f"trig-{_TS_BASE}-{next(_ids)}",
+        "trigger_id": issue_trigger_id(),
         "channel": {"id": channel, "name": "general"},
         "response_url": response_url,
         "actions": [
@@ -193,7 +193,7 @@ def view_submission(user: str, view: dict[str, Any], text: str) -> dict[str, Any
         "user": {"id": user},
         "api_app_id": "A0001",
         "token": "legacy",
-        "trigger_id": f"trig-{_TS_BASE}-{next(_ids)}",
+        "trigger_id": issue_trigger_id(),
         "view": {
             "id": "V00001",
             "type": "modal",

@@ -67,10 +67,11 @@ def test_bots_edits_and_empty_messages_are_not_questions() -> None:
 
 
 def test_slash_command() -> None:
-    question = events.question_from_command(p.command("U1", "C1", " leave  days ", "http://r"))
+    body = p.command("U1", "C1", " leave  days ", "http://r")
+    question = events.question_from_command(body)
     assert (question.text, question.source, question.thread_ts) == ("leave days", "command", None)
     assert question.private and question.response_url == "http://r"
-    assert question.dedup_key.startswith("cmd:T0001:C1:trig-")
+    assert question.dedup_key == f"cmd:T0001:C1:{body['trigger_id']}"
 
 
 def test_reactions() -> None:
