@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from knowledge.documents.detect import decode_text
+from knowledge.documents.formats.liquid import strip_liquid
 from knowledge.documents.formats.sections import (
     SectionBuilder,
     finish_document,
@@ -33,7 +34,7 @@ def parse_markdown(data: bytes, filename: str) -> ParsedDocument:
     text = decode_text(data, filename).replace("\r\n", "\n").lstrip("\ufeff")
     fields, body = _split_front_matter(text, filename)
     builder = SectionBuilder()
-    _render_markdown(_MARKDOWN.parse(body), builder)
+    _render_markdown(_MARKDOWN.parse(strip_liquid(body)), builder)
     meta = meta_from_fields(fields, title=fields.get("title"))
     title = meta.title or builder.first_h1 or title_from_filename(filename)
     return finish_document(DocType.MARKDOWN, filename, builder, meta, title)

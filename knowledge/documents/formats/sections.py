@@ -145,10 +145,37 @@ def meta_from_fields(fields: dict[str, Any], *, title: Any) -> DocumentMeta:
     audiences = keyed.get("audiences", keyed.get("audience"))
     return DocumentMeta(
         title=_as_text(title),
-        owner=_as_text(keyed.get("owner")),
+        owner=_owner(keyed),
         audiences=_as_audiences(audiences),
         review_by=_as_date(keyed.get("review_by", keyed.get("reviewby"))),
     )
+
+
+_OWNER_FIELDS = ("owner", "owners", "maintainer", "maintainers", "contact", "contacts")
+_ASK_FIELDS = ("questions", "questions_to", "ask")
+
+
+def _owner(keyed: dict[str, Any]) -> str | None:
+    """Who answers for the document: an owner or contact field, or else the chat channels its
+    front matter sends questions to (Jekyll handbooks' `questions: [people-ops]`)."""
+    for name in _OWNER_FIELDS:
+        owner = _as_names(keyed.get(name), channel=False)
+        if owner:
+            return owner
+    for name in _ASK_FIELDS:
+        owner = _as_names(keyed.get(name), channel=True)
+        if owner:
+            return owner
+    return None
+
+
+def _as_names(value: Any, *, channel: bool) -> str | None:
+    """A name or a list of names as one string; channels get their '#'."""
+    values = value if isinstance(value, list) else [value]
+    names = [one_line(str(v)) for v in values if isinstance(v, str | int) and str(v).strip()]
+    if channel:
+        names = [n if n.startswith(("#", "@")) or "@" in n else "#" + n for n in names]
+    return ", ".join(names) or None
 
 
 def keyword_fields(keywords: Any) -> dict[str, str]:
