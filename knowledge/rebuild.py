@@ -38,8 +38,10 @@ SourceReader = Callable[[str], bytes | None]
 # Documents whose live version changed while the new collection was being filled are copied
 # again; past this many rounds something is rewriting faster than we copy, and we stop.
 CATCH_UP_ROUNDS = 3
-# Larger than any document's chunk count: lists one document's chunks in one search.
-MAX_CHUNKS_PER_DOCUMENT = 100_000
+# The most results one store query may return: Weaviate refuses more (its default
+# QUERY_MAXIMUM_RESULTS). A document's stored chunks are read back in one search of at most
+# this many; a bigger document can only be rebuilt from its source.
+STORE_QUERY_LIMIT = 10_000
 
 
 @dataclass
@@ -121,7 +123,13 @@ def rebuild(
     with db.session() as session:
         scheduling.record_rebuilt(session, done, fingerprint=embedder.fingerprint)
         scheduling.record_not_rebuilt(session, report.not_rebuilt)
-    report.previous_kept = any(_key(d) not in done for d in late)
+    # A document that could not be carried over still has its chunks in the old collection:
+    # keep it, so re-uploading is not the only way back.
+    report.previous_kept = bool(report.not_rebuilt) or any(_key(d) not in done for d in late)
+    if report.not_rebuilt:
+        log.warning(
+            "rebuild left %d documents behind; keeping %s", len(report.not_rebuilt), previous
+        )
     if previous and previous != target and not report.previous_kept:
         store.drop_collection(previous)
     report.documents = len(done)
@@ -190,18 +198,18 @@ class _Filler:
                     document.document_id,
                     exc,
                 )
+        reason = "its source is no longer readable"
         if allow_stored:
             try:
                 chunks = self._stored(document)
-            except Exception as exc:
-                log.warning("reading stored chunks of %s failed: %s", document.document_id, exc)
-                chunks = []
-            if chunks:
                 self.report.reembedded += 1
                 return chunks
+            except Exception as exc:
+                log.warning("reading stored chunks of %s failed: %s", document.document_id, exc)
+                reason = f"its source is no longer readable and {exc}"
         self.report.not_rebuilt[document.document_id] = (
-            f"{document.file_name} could not be carried over to the new index (its source is "
-            "no longer readable): upload it again"
+            f"{document.file_name} could not be carried over to the new index ({reason}): "
+            "upload it again"
         )
         return None
 
@@ -229,14 +237,27 @@ class _Filler:
         ]
 
     def _stored(self, document: LiveDocument) -> list[ChunkRecord]:
+        """Every stored chunk of the live version, or ValueError saying why not (all or none:
+        a partial read would silently shorten the document)."""
+        if document.chunk_count > STORE_QUERY_LIMIT:
+            raise ValueError(
+                f"its {document.chunk_count} stored passages are more than one store query "
+                f"returns ({STORE_QUERY_LIMIT})"
+            )
         # The live collection is still the active one here.
-        return document_chunks(
+        chunks = document_chunks(
             self.store,
             document.document_id,
             document.version,
             dimension=self.embedder.dimension,
-            limit=MAX_CHUNKS_PER_DOCUMENT,
+            limit=STORE_QUERY_LIMIT,
         )
+        if [c.chunk_index for c in chunks] != list(range(document.chunk_count)):
+            raise ValueError(
+                f"only {len(chunks)} of its {document.chunk_count} stored passages could be "
+                "read back"
+            )
+        return chunks
 
     def _write(self, batch: list[ChunkRecord], written: dict[tuple[str, int], int]) -> None:
         if not batch:
