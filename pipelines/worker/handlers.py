@@ -1,0 +1,186 @@
+"""What each job kind runs: dataset build, LoRA training (then register + evaluate), evaluation.
+
+The learning-loop functions are imported inside each handler, so the worker starts (and its
+tests run) without loading torch or any pipeline it will not use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines.worker.loop import Handler, JobRun, JobStopped
+
+log = logging.getLogger(__name__)
+
+
+class PayloadError(ValueError):
+    """A job payload that misses what its kind needs; the job fails with this sentence."""
+
+
+def _services(run: JobRun) -> Any:
+    if run.services is None:
+        raise PayloadError(f"a {run.kind} job needs the worker's services (settings, stores)")
+    return run.services
+
+
+def _text(payload: Mapping[str, Any], name: str, kind: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"a {kind} job needs {name!r} in its payload")
+    return value
+
+
+def as_plain(value: Any) -> Any:
+    """A JSON-ready copy of a result object (dataclasses, paths, tuples)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return as_plain(dataclasses.asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): as_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [as_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def code_version() -> str:
+    """The git commit of this checkout (with "+dirty" when it has changes), or "unknown"."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}+dirty" if dirty else commit
+
+
+def dataset_build(run: JobRun) -> dict[str, Any]:
+    """Build an immutable dataset version; with `then_train`, queue its training job."""
+    from pipelines.datasets import DatasetOptions, build_dataset
+
+    options = run.payload.get("options")
+    if options is not None and not isinstance(options, Mapping):
+        raise PayloadError("a dataset_build job's 'options' must be a mapping")
+    info = build_dataset(
+        _services(run),
+        built_by=run.created_by,
+        options=DatasetOptions(**options) if options else None,
+    )
+    result: dict[str, Any] = {
+        "dataset_version_id": info.id,
+        "path": str(info.path),
+        "content_hash": info.content_hash,
+        "counts": as_plain(info.counts),
+    }
+    then_train = run.payload.get("then_train")
+    if then_train:
+        train_payload = dict(then_train) if isinstance(then_train, Mapping) else {}
+        train_payload["dataset_version_id"] = info.id
+        result["train_job"] = run.enqueue("train", train_payload)
+    return result
+
+
+def dataset_dir_for(run: JobRun) -> tuple[str, Path, str]:
+    """The dataset's id, its folder and its content hash (from its manifest)."""
+    dataset_id = _text(run.payload, "dataset_version_id", "train")
+    settings = _services(run).settings
+    folder = Path(run.payload.get("dataset_dir") or settings.data_dir / "datasets" / dataset_id)
+    manifest = folder / "manifest.json"
+    try:
+        content_hash = str(json.loads(manifest.read_text(encoding="utf-8"))["content_hash"])
+    except FileNotFoundError as exc:
+        raise PayloadError(f"dataset {dataset_id} has no manifest at {manifest}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PayloadError(f"dataset {dataset_id}'s manifest is corrupt: {exc}") from exc
+    return dataset_id, folder, content_hash
+
+
+def train(run: JobRun) -> dict[str, Any]:
+    """Fine-tune a LoRA adapter on a dataset version, register it as a candidate, queue its
+    evaluation. Payload: dataset_version_id, optional config (profile or YAML path),
+    overrides (config fields), base_model, qa_files (for the evaluation)."""
+    from knowledge.db import registry
+    from knowledge.generation.models import resolve_base_model
+    from pipelines.training.config import load_config
+    from pipelines.training.train import train_adapter
+
+    dataset_id, dataset_dir, dataset_hash = dataset_dir_for(run)
+    overrides = run.payload.get("overrides") or {}
+    if not isinstance(overrides, Mapping):
+        raise PayloadError("a train job's 'overrides' must be a mapping of config fields")
+    config = load_config(run.payload.get("config"), **overrides)
+    settings = _services(run).settings
+    base_model = str(run.payload.get("base_model") or settings.base_model)
+    output_dir = settings.adapters_dir / f"job-{run.job_id}-attempt-{run.attempt}"
+    run.log(f"training on dataset {dataset_id} into {output_dir}")
+    trained = train_adapter(
+        config,
+        dataset_dir,
+        output_dir,
+        base_model=resolve_base_model(base_model, settings.models_dir),
+        on_step=run.on_step,
+        should_stop=run.should_stop,
+    )
+    if run.should_stop():
+        raise JobStopped(f"training stopped after {run.steps} logged steps")
+    metrics = as_plain(trained.metrics)
+    version_id = registry.register_candidate(
+        run.db,
+        base_model=base_model,
+        adapter_path=str(trained.adapter_dir),
+        dataset_version_id=dataset_id,
+        dataset_hash=dataset_hash,
+        hyperparameters=as_plain(config),
+        code_version=code_version(),
+        training_metrics=metrics,
+        created_by=run.created_by,
+    )
+    evaluate_payload = {"version_id": version_id, "qa_files": run.payload.get("qa_files") or []}
+    return {
+        "version_id": version_id,
+        "adapter_dir": str(trained.adapter_dir),
+        "metrics": metrics,
+        "evaluate_job": run.enqueue("evaluate", evaluate_payload),
+    }
+
+
+def evaluate(run: JobRun) -> dict[str, Any]:
+    """Evaluate a registered candidate against the live answerer and the base model."""
+    from pipelines.evaluation import evaluate_candidate
+
+    version_id = _text(run.payload, "version_id", "evaluate")
+    qa_files = run.payload.get("qa_files") or []
+    if not isinstance(qa_files, list):
+        raise PayloadError("an evaluate job's 'qa_files' must be a list of paths")
+    report = evaluate_candidate(
+        _services(run), version_id, qa_files=tuple(Path(p) for p in qa_files)
+    )
+    plain = as_plain(report)
+    return plain if isinstance(plain, dict) else {"report": plain}
+
+
+DEFAULT_HANDLERS: dict[str, Handler] = {
+    "dataset_build": dataset_build,
+    "train": train,
+    "evaluate": evaluate,
+}
