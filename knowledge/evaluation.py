@@ -11,8 +11,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from knowledge.retrieval import Passage
 from knowledge.stores.base import EVERYONE, SearchMode
@@ -89,17 +90,39 @@ def contains_fact(text: str, fact: Fact) -> bool:
     return any(normalise(option) in haystack for option in options)
 
 
+def same_source(source: str, expected: str) -> bool:
+    """Whether a hit's source (a file name, a path or a URI) is an expected source.
+
+    QA files name sources by file name ("leave.md") or by a path relative to the corpus root
+    ("travel-and-leave/leave.md"); a hit carries its file's URI or path. A path matches when
+    it ends with the expected path at a folder boundary; a bare name matches a bare name.
+    """
+    hit = unquote(urlparse(source).path or source).replace("\\", "/")
+    wanted = expected.replace("\\", "/").strip("/")
+    if "/" not in wanted:
+        return PurePosixPath(hit).name == wanted
+    return hit == wanted or hit.endswith("/" + wanted)
+
+
+def _found(sources: Sequence[str], expected: str) -> bool:
+    return any(same_source(source, expected) for source in sources)
+
+
 def recall_at(sources: Sequence[str], expected: Sequence[str], k: int) -> float:
     """Share of the expected sources found among the first k hits."""
-    found = set(sources[:k])
-    return sum(1 for source in expected if source in found) / len(expected)
+    return sum(1 for wanted in expected if _found(sources[:k], wanted)) / len(expected)
 
 
 def reciprocal_rank(sources: Sequence[str], expected: Sequence[str]) -> float:
     for rank, source in enumerate(sources, start=1):
-        if source in expected:
+        if any(same_source(source, wanted) for wanted in expected):
             return 1.0 / rank
     return 0.0
+
+
+def cites_expected(sources: Sequence[str], expected: Sequence[str]) -> bool:
+    """Whether any of an answer's cited sources is one of the expected ones."""
+    return any(_found(sources, wanted) for wanted in expected)
 
 
 def context_within(passages: Sequence[str], budget: int) -> str:
@@ -131,11 +154,11 @@ def retrieval_scores(rows: Sequence[tuple[QAItem, list[Passage]]]) -> dict[str, 
         out: dict[str, float | int] = {"questions": len(answerable)}
         for k in RECALL_AT:
             out[f"recall@{k}"] = mean(
-                recall_at([h.source_name for h in hits], item.expected_sources, k)
+                recall_at([h.source_uri for h in hits], item.expected_sources, k)
                 for item, hits in answerable
             )
         out["mrr"] = mean(
-            reciprocal_rank([h.source_name for h in hits], item.expected_sources)
+            reciprocal_rank([h.source_uri for h in hits], item.expected_sources)
             for item, hits in answerable
         )
         for budget in CONTEXT_BUDGETS:
@@ -160,6 +183,7 @@ def retrieval_scores(rows: Sequence[tuple[QAItem, list[Passage]]]) -> dict[str, 
 def hit_json(passage: Passage) -> dict[str, Any]:
     return {
         "source": passage.source_name,
+        "source_uri": passage.source_uri,
         "title": passage.title,
         "section": passage.section,
         "text": passage.text,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.answering.models import Answer, AnswerService, Asker, Turn
-from knowledge.evaluation import QAItem, contains_fact
+from knowledge.evaluation import QAItem, cites_expected, contains_fact
 
 _MARKERS = re.compile(r"\[\d+\]")
 
@@ -46,9 +46,22 @@ def judge(item: QAItem, answer: Answer) -> Verdict:
 
 
 def history_of(item: QAItem) -> tuple[Turn, ...]:
-    """The thread before the question (follow-up QA files carry it as `history`)."""
+    """The thread before the question (follow-up QA files carry it as `history`): a list of
+    {"role", "text"} turns, or one string, the asker's earlier message."""
     raw = item.extra.get("history") or []
+    if isinstance(raw, str):
+        return (Turn(role="user", text=raw),)
     return tuple(Turn(role=turn["role"], text=turn["text"]) for turn in raw)
+
+
+def thread_of(item: QAItem, service: AnswerService, asker: Asker) -> tuple[Turn, ...]:
+    """The history as the asker's thread would hold it: an earlier question without the bot's
+    reply gets the reply `service` gives it, as it would have in Slack."""
+    turns = list(history_of(item))
+    if turns and turns[-1].role == "user":
+        earlier = service.answer(turns[-1].text, asker, tuple(turns[:-1]))
+        turns.append(Turn(role="assistant", text=earlier.text))
+    return tuple(turns)
 
 
 def words(text: str) -> int:
@@ -91,7 +104,7 @@ def answer_scores(rows: Sequence[Row]) -> dict[str, Any]:
     abstained_right = sum(answer.abstained for _, answer in unanswerable)
     abstained_all = sum(answer.abstained for _, answer in rows)
     cited_right = [
-        bool({c.source for c in answer.citations} & set(item.expected_sources))
+        cites_expected([c.source_uri for c in answer.citations], item.expected_sources)
         for item, answer in answerable
         if not answer.abstained
     ]
@@ -159,7 +172,7 @@ def evaluate_answers(
     for item in items:
         asker = Asker(user_id=f"eval:{item.id}", audiences=item.audiences)
         for name, service in services.items():
-            answer = service.answer(item.question, asker, history_of(item))
+            answer = service.answer(item.question, asker, thread_of(item, service, asker))
             rows[name].append((item, answer))
             per_question[item.id][name] = answer_json(item, answer)
             if on_answer:

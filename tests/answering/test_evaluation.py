@@ -111,3 +111,32 @@ def test_runner_asks_every_backend_with_the_items_audiences() -> None:
     assert set(report["answers_by_backend"]) == {"extractive", "base"}
     assert report["per_question"]["q1"]["base"]["passed"] is True
     assert first.calls[1][1].audiences == ("managers",) and len(second.calls) == 2
+
+
+def test_history_string_is_the_askers_earlier_message_answered_first() -> None:
+    item = QAItem(
+        "f2",
+        "and for a veteran?",
+        "followup",
+        ("travel-and-leave/fmla.md",),
+        extra={"history": "how much unpaid leave for a sick family member?"},
+    )
+    assert history_of(item) == (Turn("user", "how much unpaid leave for a sick family member?"),)
+    service = EchoService()
+    evaluate_answers([item], {"extractive": service})
+    earlier, followup = service.calls
+    assert earlier[0] == "how much unpaid leave for a sick family member?" and earlier[2] == ()
+    assert followup[0] == "and for a veteran?"
+    assert [turn.role for turn in followup[2]] == ["user", "assistant"]
+    assert followup[2][1].text == "16 weeks within 12 months [1]"
+
+
+def test_citations_match_expected_paths_relative_to_the_corpus() -> None:
+    item = QAItem("f3", "How long?", "fact", ("travel-and-leave/leave.md",), ("16 weeks",))
+    right = Citation(1, "leave.md", "T", "S", "/c/pages/travel-and-leave/leave.md", "l", 1, None,
+                     False, "q")  # fmt: skip
+    wrong = Citation(1, "leave.md", "T", "S", "/c/pages/other/leave.md", "l2", 1, None, False, "q")
+    good = Answer("16 weeks [1]", (right,), 0.7, False, "m", {"total": 1.0})
+    bad = Answer("16 weeks [1]", (wrong,), 0.7, False, "m", {"total": 1.0})
+    assert answer_scores([(item, good)])["citation_accuracy"] == 1.0
+    assert answer_scores([(item, bad)])["citation_accuracy"] == 0.0

@@ -17,6 +17,7 @@ from knowledge.evaluation import (
     recall_at,
     reciprocal_rank,
     retrieval_scores,
+    same_source,
 )
 from knowledge.retrieval import Passage
 from tests.conftest import QA_FILE
@@ -52,6 +53,16 @@ def test_recall_and_reciprocal_rank() -> None:
     assert recall_at(ranked, ["expenses.md", "benefits.md"], 5) == 0.5
     assert reciprocal_rank(ranked, ["expenses.md"]) == 0.5
     assert reciprocal_rank(ranked, ["nowhere.md"]) == 0.0
+
+
+def test_expected_sources_may_be_paths_relative_to_the_corpus() -> None:
+    ranked = ["/x/pages/other/index.md", "file:///x/pages/travel-and-leave/leave%20types.md"]
+    assert same_source(ranked[1], "travel-and-leave/leave types.md")
+    assert same_source(ranked[1], "leave types.md")  # a bare name still matches a bare name
+    assert not same_source(ranked[0], "performance/index.md")
+    assert not same_source("/x/pages/my-leave.md", "leave.md")
+    assert recall_at(ranked, ["performance/index.md", "travel-and-leave/leave types.md"], 2) == 0.5
+    assert reciprocal_rank(ranked, ["travel-and-leave/leave types.md"]) == 0.5
 
 
 def test_context_recall_respects_the_character_budget() -> None:
