@@ -103,6 +103,21 @@ class Settings(BaseSettings):
     help_contact: str = "#ask-people"
     """Where the bot sends people when the policies do not cover a question."""
 
+    # --- Model registry and promotion gate -----------------------------------------------
+    model_poll_seconds: float = 2.0
+    """How often each answering process reads the registry's live pointer (one primary-key
+    query); a promotion or rollback reaches every process within about this long."""
+    gate_tolerance: float = 0.02
+    """Promotion gate: no quality metric of a candidate may fall more than this (absolute,
+    0..1) below the live answerer's (key facts, abstention P/R, grounding, citations)."""
+    gate_min_gain: float = 0.02
+    """Promotion gate: key-fact accuracy or grounding-pass rate must rise at least this much."""
+    gate_max_latency_p95_s: float | None = None
+    """Promotion gate: the candidate's p95 answer time must stay under this (None: no limit)."""
+    eval_qa_files: list[Path] = Field(default_factory=list)
+    """QA files (JSON list in the env var) every candidate is also evaluated on, besides the
+    dataset's test split and the approved golden set."""
+
     # --- Slack ---------------------------------------------------------------------------
     slack_bot_token: SecretStr | None = None
     """xoxb- token of the Slack app (both modes)."""
@@ -133,6 +148,19 @@ class Settings(BaseSettings):
     slack_outbox_poll_seconds: float = 30.0
     """How often each bot process delivers queued owner notifications (review nudges);
     0 turns delivery off in this process (another replica may still deliver)."""
+    slack_streaming: bool = True
+    """Show answers through Slack's native streaming (steps a person can follow, then the
+    answer with feedback buttons); chat.update is used when off or when Slack refuses."""
+    slack_stream_text_min_grounding_pass_rate: float = Field(default=0.95, ge=0.0, le=1.0)
+    """Answer text streams before it is checked only when the live model's evaluated
+    grounding-pass rate is at least this; below it (or unevaluated) only the steps stream
+    and the checked answer appears at the end."""
+    slack_retention_days: int = Field(default=365, ge=1)
+    """Slack questions, answers and votes older than this are deleted by
+    `helpbot data purge` (run it daily; `--older-than` overrides)."""
+    slack_training_consent: bool = False
+    """Whether Slack conversations (votes, corrections) may become training data. Off until
+    an admin turns it on; people who opted out in the App Home are never used."""
 
     # --- Admin console ------------------------------------------------------------------
     admin_host: str = "127.0.0.1"
@@ -142,6 +170,11 @@ class Settings(BaseSettings):
     admin_users: dict[str, SecretStr] = Field(default_factory=dict)
     """username -> password for the console (JSON in the env var). Empty: a single 'admin'
     account whose generated password is printed once at start-up and stored hashed."""
+    admin_max_failed_logins: int = 5
+    """Failed console logins one login name may have within admin_lockout_minutes before it
+    is locked out for admin_lockout_minutes (the right password is refused meanwhile)."""
+    admin_lockout_minutes: int = 15
+    """The failed-login window and the lock-out length of the console, in minutes."""
 
     # --- Scheduler ----------------------------------------------------------------------
     reindex_interval_minutes: int = 15
@@ -150,6 +183,19 @@ class Settings(BaseSettings):
     """Hour (UTC) of the daily review-date check."""
     review_nudge_days: int = 14
     """Owners are nudged this many days before a document's review-by date."""
+
+    # --- Job worker (dataset builds, training, evaluation) ------------------------------
+    worker_kinds: list[str] = Field(default_factory=list)
+    """Job kinds this process's worker runs (JSON list, e.g. ["train"] on a GPU host).
+    Empty: every kind (dataset_build, train, evaluate)."""
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    """How often a worker renews the lease of the job it runs (and says it is alive)."""
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    """A running job whose worker was silent this long is re-queued (once) or failed."""
+    worker_poll_seconds: float = Field(default=2.0, gt=0)
+    """How often an idle worker looks for queued jobs."""
+    worker_max_attempts: int = Field(default=2, ge=1)
+    """Claims per job: a job whose worker died this many times is failed with the reason."""
 
     torch_threads: int = 0
     """CPU threads for torch (embedding and generation). 0 keeps torch's default (one per

@@ -1,0 +1,64 @@
+"""`python -m admin`: the console's composition root (settings -> services -> Gradio app)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from admin.context import ConsoleContext
+from admin.server import ConsoleStartError, launch, prepare_admins
+from knowledge.services import Services
+from knowledge.settings import Settings
+
+
+def build_context(services: Services) -> ConsoleContext:
+    """The console's dependencies over a process's services (shared with `helpbot up`)."""
+    from datetime import timedelta
+
+    from knowledge.answering import build_answer_service
+    from knowledge.db.admins import ThrottlePolicy
+
+    settings = services.settings
+    window = timedelta(minutes=settings.admin_lockout_minutes)
+    return ConsoleContext(
+        services=services,
+        answer_factory=lambda backend: build_answer_service(services, backend=backend),
+        throttle=ThrottlePolicy(settings.admin_max_failed_logins, window, window),
+    )
+
+
+def serve(services: Services, host: str, port: int, *, block: bool = True) -> None:
+    """Create first admins if needed, print a generated password once, and serve."""
+    ctx = build_context(services)
+    first = prepare_admins(ctx, host)
+    if first is not None and first.password:
+        # Shown once on the terminal, never logged; only its hash is stored.
+        sys.stderr.write(
+            f"Created console admin {first.name!r} with password: {first.password}\n"
+            "Change it with `helpbot admin passwd admin`.\n"
+        )
+    sys.stderr.write(f"helpbot console on http://{host}:{port}/\n")
+    launch(ctx, host, port, block=block)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings()
+    parser = argparse.ArgumentParser(prog="python -m admin", description="helpbot's admin console")
+    parser.add_argument("--host", default=settings.admin_host, help="interface to bind")
+    parser.add_argument("--port", type=int, default=settings.admin_port)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    services = Services.from_settings(settings)
+    try:
+        serve(services, args.host, args.port)
+    except ConsoleStartError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    finally:
+        services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
