@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+import gradio as gr
+
 from admin.context import ConsoleContext
 from admin.server import ConsoleStartError, launch, prepare_admins
 from knowledge.services import Services
@@ -28,7 +30,7 @@ def build_context(services: Services) -> ConsoleContext:
     )
 
 
-def serve(services: Services, host: str, port: int, *, block: bool = True) -> None:
+def serve(services: Services, host: str, port: int, *, block: bool = True) -> gr.Blocks:
     """Create first admins if needed, print a generated password once, and serve."""
     ctx = build_context(services)
     first = prepare_admins(ctx, host)
@@ -39,7 +41,7 @@ def serve(services: Services, host: str, port: int, *, block: bool = True) -> No
             "Change it with `helpbot admin passwd admin`.\n"
         )
     sys.stderr.write(f"helpbot console on http://{host}:{port}/\n")
-    launch(ctx, host, port, block=block)
+    return launch(ctx, host, port, block=block)
 
 
 def main(argv: list[str] | None = None) -> int:

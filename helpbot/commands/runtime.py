@@ -44,6 +44,7 @@ def bot(
 @app.command()
 def up(
     scheduler: Annotated[bool, typer.Option(help="Keep watched sources fresh.")] = True,
+    admin_console: Annotated[bool, typer.Option(help="Serve the admin console too.")] = True,
 ) -> None:
     """Run helpbot on this machine: the scheduler, the Slack bot when its tokens are set, and
     an interactive question prompt on a terminal."""
@@ -60,6 +61,9 @@ def up(
         from pipelines.scheduler import start_in_background
 
         background = start_in_background(svc)
+    from helpbot.commands.admin import start_console_in_background
+
+    web = start_console_in_background(svc) if admin_console else None
     missing = missing_tokens(svc.settings)
     slack: threading.Thread | None = None
     stop_slack = threading.Event()
@@ -79,6 +83,8 @@ def up(
     try:
         if slack is not None and not sys.stdin.isatty():
             slack.join()  # a service (docker, systemd): serve Slack until stopped
+        elif web is not None and not sys.stdin.isatty():
+            web.block_thread()  # a service without Slack: serve the console until stopped
         else:
             console.print("Ask a question (empty line or Ctrl-D to quit).")
             interactive(answers)
@@ -90,3 +96,5 @@ def up(
             slack.join(30)
         if background is not None:
             background.stop()
+        if web is not None:
+            web.close()
