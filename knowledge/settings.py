@@ -201,6 +201,23 @@ class Settings(BaseSettings):
     """CPU threads for torch (embedding and generation). 0 keeps torch's default (one per
     core); 1 is faster on a 2-core machine that is busy with other work."""
 
+    # --- Curation and datasets -----------------------------------------------------------
+    dataset_min_examples: int = 50
+    """A dataset build with fewer supervised examples is refused, saying what would fix it."""
+    teacher_base_url: str = ""
+    """OpenAI-compatible server whose model writes synthetic questions (`helpbot curate
+    synth`). Empty: questions are made from the passages' own facts by rules."""
+    teacher_api_key: SecretStr = SecretStr("not-needed")
+    """API key for the teacher server."""
+    teacher_model: str = ""
+    """Model name sent to the teacher server."""
+    pii_names_file: Path | None = None
+    """People's names to scrub from training data, one per line (e.g. exported from Slack's
+    user directory)."""
+    pii_keep: list[str] = Field(default_factory=list)
+    """Contacts never scrubbed (shared mailboxes, help channels); addresses that appear in the
+    policy passages themselves are always kept."""
+
     # --- Logging ------------------------------------------------------------------------
     log_level: str = "INFO"
     """Python logging level for every process."""
