@@ -10,22 +10,34 @@ import gradio as gr
 
 from admin.context import ConsoleContext
 from admin.server import ConsoleStartError, launch, prepare_admins
+from knowledge.answering.models import AnswerService
 from knowledge.services import Services
 from knowledge.settings import Settings
+
+
+def answer_service(services: Services, backend: str) -> AnswerService:
+    """ "live": whatever the model registry says is live (followed within seconds); any other
+    backend spec ("extractive", "base", "adapter:PATH") is built as `helpbot ask` builds it."""
+    if backend == "live":
+        from knowledge.generation.live import live_answer_service
+
+        return live_answer_service(services)
+    from knowledge.answering import build_answer_service
+
+    return build_answer_service(services, backend=backend)
 
 
 def build_context(services: Services) -> ConsoleContext:
     """The console's dependencies over a process's services (shared with `helpbot up`)."""
     from datetime import timedelta
 
-    from knowledge.answering import build_answer_service
     from knowledge.db.admins import ThrottlePolicy
 
     settings = services.settings
     window = timedelta(minutes=settings.admin_lockout_minutes)
     return ConsoleContext(
         services=services,
-        answer_factory=lambda backend: build_answer_service(services, backend=backend),
+        answer_factory=lambda backend: answer_service(services, backend),
         throttle=ThrottlePolicy(settings.admin_max_failed_logins, window, window),
     )
 

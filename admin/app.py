@@ -6,7 +6,15 @@ import gradio as gr
 
 from admin.auth import session_user
 from admin.context import ConsoleContext
-from admin.tabs import ask, conversations, insights, knowledge_view, models, sources, training
+from admin.tabs import (
+    ask,
+    conversations_view,
+    insights,
+    knowledge_view,
+    models_view,
+    sources,
+    training_view,
+)
 from knowledge.db import admins
 
 TITLE = "helpbot console"
@@ -37,11 +45,11 @@ def build_app(ctx: ConsoleContext) -> gr.Blocks:
             with gr.Tab("Sources", id="sources") as sources_tab:
                 sources.build(ctx, sources_tab)
             with gr.Tab("Conversations", id="conversations") as conversations_tab:
-                conversations.build(ctx, conversations_tab)
+                conversations_view.build(ctx, conversations_tab)
             with gr.Tab("Training", id="training") as training_tab:
-                training.build(ctx, training_tab)
+                training_view.build(ctx, training_tab)
             with gr.Tab("Models", id="models") as models_tab:
-                models.build(ctx, models_tab)
+                models_view.build(ctx, models_tab)
             with gr.Tab("Insights", id="insights") as insights_tab:
                 insights.build(ctx, insights_tab)
 

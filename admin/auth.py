@@ -67,7 +67,7 @@ def record(ctx: ConsoleContext, actor: str, what: str, target: str = "", **detai
 
 def _find_request(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     for value in (*args, *kwargs.values()):
-        if isinstance(value, gr.Request) or hasattr(value, "username"):
+        if isinstance(value, gr.Request):
             return value
     return kwargs.get("request")
 

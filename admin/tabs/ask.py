@@ -111,8 +111,7 @@ def ask(
     asker = Asker(f"console:{request.username}", parse_audiences(audiences))
     answers = []
     for backend in chosen:
-        spec = ctx.services.settings.generator if backend == "live" else backend
-        answers.append((backend, ctx.answerer(spec).answer(question, asker)))
+        answers.append((backend, ctx.answerer(backend).answer(question, asker)))
     record(ctx, str(request.username), "console.ask", "", backends=chosen)
     columns = [render_answer(name, answer, ctx) for name, answer in answers]
     columns += [""] * (MAX_COLUMNS - len(columns))

@@ -172,3 +172,32 @@ def watching_sources(session: Session, document_id: str) -> list[str]:
         .where(WatchedFile.document_id == document_id)
     )
     return sorted(set(rows))
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """The curation item of one exchange as a console row shows it."""
+
+    item_id: int
+    state: str
+    label: str
+    correction: str | None
+    updated_at: datetime
+
+
+def curation_states(session: Session, exchange_ids: Sequence[int]) -> dict[int, ItemState]:
+    """exchange id -> its curation item (state, label, correction), for one page."""
+    from knowledge.db.curation_models import CurationItem
+
+    if not exchange_ids:
+        return {}
+    rows = session.scalars(
+        select(CurationItem).where(CurationItem.exchange_id.in_(list(exchange_ids)))
+    )
+    return {
+        int(item.exchange_id): ItemState(
+            item.id, item.state, item.label, item.correction, item.updated_at
+        )
+        for item in rows
+        if item.exchange_id is not None
+    }
