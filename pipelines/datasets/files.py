@@ -1,0 +1,62 @@
+"""Dataset files on disk: JSONL splits, the content hash, the manifest, an atomic folder move."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+FILES = ("train.jsonl", "validation.jsonl", "test.jsonl", "kto.jsonl")
+
+
+def jsonl(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """One JSON object per line, keys sorted, so equal data gives equal bytes."""
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode()
+
+
+def content_hash(contents: Mapping[str, bytes]) -> str:
+    """sha256 over the example files in a fixed order (the manifest is not part of it)."""
+    digest = hashlib.sha256()
+    for name in FILES:
+        data = contents.get(name, b"")
+        digest.update(f"{name}\n{len(data)}\n".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def write_version(
+    root: Path, dataset_id: str, contents: Mapping[str, bytes], manifest: Mapping[str, Any]
+) -> Path:
+    """Write the files into a temporary folder beside the final one, then rename it into
+    place: a crash leaves no half-written version under its id."""
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / dataset_id
+    if final.exists():
+        raise FileExistsError(f"dataset folder {final} already exists")
+    staging = root / f".building-{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        for name in FILES:
+            (staging / name).write_bytes(contents.get(name, b""))
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        (staging / "manifest.json").write_text(text + "\n", encoding="utf-8")
+        for path in staging.iterdir():
+            path.chmod(0o444)  # immutable by convention: nobody edits a dataset version
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def read_names(path: Path | None) -> list[str]:
+    """People's names, one per line ('#' comments and blank lines skipped)."""
+    if path is None:
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]

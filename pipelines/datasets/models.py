@@ -1,0 +1,64 @@
+"""What a dataset build takes and returns: options, the built version, and the refusal error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class DatasetError(ValueError):
+    """A refused dataset build; the message says why and what would fix it."""
+
+
+@dataclass(frozen=True)
+class DatasetOptions:
+    """How a dataset is built. Every field is a plain value, so a job payload can carry it."""
+
+    min_examples: int | None = None
+    """Refuse with fewer supervised examples than this; None: the setting
+    (HELPBOT_DATASET_MIN_EXAMPLES, default 50)."""
+    validation_fraction: float = 0.1
+    """Share of question groups in the validation split."""
+    test_fraction: float = 0.1
+    """Share of question groups in the test split (the evaluation's held-out data)."""
+    seed: int = 0
+    """Seeds the split, passage placement and balancing: equal seed and items, equal data."""
+    prompt_passages: int = 3
+    """Passages in each prompt, as the answer engine shows the model (EngineOptions)."""
+    include_restricted: bool = False
+    """Also use exchanges whose passages came from documents not visible to everyone."""
+    include_stale: bool = False
+    """Also use answers citing a document version that is no longer served."""
+    max_per_group: int = 5
+    """At most this many items per near-duplicate question group (0: no cap)."""
+    max_abstention_share: float = 0.3
+    """Abstention targets (unanswerable, hard negatives) make at most this share of each
+    split's supervised examples."""
+    use_embeddings: bool = True
+    """Group near-duplicates by embedding similarity too (the knowledge base's embedding model)."""
+    names: tuple[str, ...] = ()
+    """People's names to scrub (with the names file in settings, if any)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.validation_fraction < 1 or not 0 <= self.test_fraction < 1:
+            raise DatasetError("validation_fraction and test_fraction must be between 0 and 1.")
+        if self.validation_fraction + self.test_fraction >= 1:
+            raise DatasetError("validation_fraction + test_fraction must leave room for training.")
+        if self.prompt_passages < 1:
+            raise DatasetError("prompt_passages must be at least 1.")
+        if not 0 <= self.max_abstention_share <= 1:
+            raise DatasetError("max_abstention_share must be between 0 and 1.")
+        object.__setattr__(self, "names", tuple(self.names))
+
+
+@dataclass(frozen=True)
+class DatasetVersionInfo:
+    """A built dataset version."""
+
+    id: str
+    path: Path
+    content_hash: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    created: bool = True
+    """False when identical data already existed: that version is returned, nothing written."""

@@ -1,0 +1,165 @@
+"""build_dataset on SQLite: approved items in, an immutable, scrubbed, split version out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.db import curation, dataset_versions
+from knowledge.services import Services
+from knowledge.settings import Settings
+from knowledge.synthetic_questions import SyntheticItem
+from pipelines.datasets import DatasetError, DatasetOptions, build_dataset
+from pipelines.datasets.examples import ABSTAIN_TARGET
+from tests.curation.conftest import BANDS, CARRY, LEAVE, SICK, add_documents, add_exchange, snapshot
+
+FAST = {"use_embeddings": False, "min_examples": 5}
+
+
+@pytest.fixture
+def services(settings: Settings) -> Services:
+    services = Services.from_settings(settings)
+    with services.db.session() as s:
+        add_documents(s)
+    return services
+
+
+def _approve_all(services: Services) -> None:
+    with services.db.session() as s:
+        curation.sync_exchanges(s)
+        for item in curation.list_items(s, state="new", limit=1000):
+            curation.transition(s, item.id, "approved", actor="ana")
+
+
+def _seed(services: Services, paraphrases: int = 3) -> None:
+    with services.db.session() as s:
+        for i in range(paraphrases):
+            add_exchange(
+                s,
+                f"How many days of annual leave do I get{'?' * (i + 1)}",
+                "Every employee gets 25 working days [1].",
+                votes=[("U1", 1, None)],
+            )
+        add_exchange(
+            s,
+            "Can <@U0PRIYA01> carry over days? Mail priya@gmail.com",
+            "No [1].",
+            asker="U0PRIYA01",
+            votes=[("U2", -1, "Up to 5 days, used by 31 March.")],
+        )
+        add_exchange(s, "Sick note from which day?", "From day 8 [3].", votes=[("U3", 1, None)])
+        add_exchange(s, "What is the wrong answer?", "Nonsense [1].", votes=[("U3", -1, None)])
+        add_exchange(s, "Pay band width?", "40% [1].", [BANDS, LEAVE], votes=[("U4", 1, None)])
+        add_exchange(s, "Opted out question?", "25 days [1].", asker="U0OPTOUT1")
+        add_exchange(s, "Do we get pet insurance?", "I couldn't find this.", status="abstained")
+        synthetic = [
+            SyntheticItem(
+                question="You can carry over up to how many days into the next holiday year?",
+                answer=CARRY.text,
+                kind="duration",
+                answerable=True,
+                fact="5 days",
+                document_id="annual-leave",
+                version=1,
+                chunk_index=1,
+            ),
+            SyntheticItem("Is there a gym allowance?", "", "unanswerable", False, ""),
+        ]
+        passages = {
+            synthetic[0].question: snapshot([CARRY, LEAVE, SICK]),
+            synthetic[1].question: snapshot([LEAVE, SICK]),
+        }
+        curation.add_synthetic(s, synthetic, actor="synth", passages_of=passages)
+        curation.add_golden(
+            s,
+            question="Who approves leave?",
+            answer="Your manager approves leave in Peoplehub.",
+            actor="ana",
+            passages=snapshot([LEAVE]),
+        )
+        curation.set_opt_out(s, "U0OPTOUT1", True)
+    _approve_all(services)
+
+
+def _rows(path: Path, name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (path / name).read_text().splitlines()]
+
+
+def test_a_dataset_version_is_split_by_group_scrubbed_and_described(services: Services) -> None:
+    _seed(services)
+    info = build_dataset(services, built_by="ana", options=DatasetOptions(**FAST))
+    manifest = json.loads((info.path / "manifest.json").read_text())
+    assert manifest["content_hash"] == info.content_hash and manifest["built_by"] == "ana"
+    assert manifest["filters"]["excluded"]["opted_out"] == 1
+    assert manifest["filters"]["excluded"]["acl"] == 1  # the managers-only pay band passage
+    assert manifest["pii_removed"] == {"slack_user": 1, "email": 1}
+    assert manifest["document_versions"]["annual-leave"] == [1]
+    rows = {n: _rows(info.path, f"{n}.jsonl") for n in ("train", "validation", "test", "kto")}
+    sft = rows["train"] + rows["validation"] + rows["test"]
+    assert info.counts["train"] + info.counts["validation"] + info.counts["test"] == len(sft)
+    text = json.dumps(rows)
+    assert "priya@gmail.com" not in text and "U0PRIYA01" not in text
+    assert "Opted out question" not in text and "Pay band" not in text
+    # every split holds whole question groups
+    where: dict[str, set[str]] = {}
+    for split in ("train", "validation", "test"):
+        for row in rows[split]:
+            where.setdefault(row["meta"]["group"], set()).add(split)
+    assert all(len(splits) == 1 for splits in where.values())
+    paraphrase_groups = {
+        r["meta"]["group"] for r in sft if "annual leave do I get" in r["prompt"][1]["content"]
+    }
+    assert len(paraphrase_groups) == 1
+    targets = {r["completion"][0]["content"] for r in sft}
+    assert "Up to 5 days, used by 31 March [2]." in targets
+    assert ABSTAIN_TARGET in targets
+    assert {r["meta"]["variant"] for r in sft} >= {"answer", "correction", "abstention"}
+    assert all(r["label"] in (True, False) for r in rows["kto"])
+    assert "Nonsense [1]." not in {r["completion"][0]["content"] for r in sft}
+    with services.db.session() as s:
+        stored = dataset_versions.get_dataset(s, info.id)
+        assert stored.content_hash == info.content_hash and stored.built_by == "ana"
+
+
+def test_identical_data_returns_the_same_version_and_files_are_read_only(
+    services: Services,
+) -> None:
+    _seed(services)
+    first = build_dataset(services, built_by="ana", options=DatasetOptions(**FAST))
+    again = build_dataset(services, built_by="bo", options=DatasetOptions(**FAST))
+    assert (again.id, again.created) == (first.id, False)
+    assert not (first.path / "train.jsonl").stat().st_mode & 0o222
+    with services.db.session() as s:
+        assert len(dataset_versions.list_datasets(s)) == 1
+        curation.add_golden(
+            s,
+            question="New golden?",
+            answer="25 working days.",
+            actor="ana",
+            passages=snapshot([LEAVE]),
+        )
+    second = build_dataset(services, built_by="ana", options=DatasetOptions(**FAST))
+    assert second.id != first.id and second.created
+    with services.db.session() as s:
+        diff = dataset_versions.diff_datasets(s, first.id, second.id)
+    assert len(diff["added_items"]) == 1 and diff["removed_items"] == []
+
+
+def test_too_little_data_is_refused_with_what_would_fix_it(services: Services) -> None:
+    _seed(services)
+    with pytest.raises(DatasetError) as refused:
+        build_dataset(services, built_by="ana", options=DatasetOptions(use_embeddings=False))
+    message = str(refused.value)
+    assert "at least 50" in message and "helpbot curate synth" in message
+    assert "1 opted out" in message
+    assert not (services.settings.data_dir / "datasets").exists() or not any(
+        (services.settings.data_dir / "datasets").iterdir()
+    )
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(DatasetError, match="room for training"):
+        DatasetOptions(validation_fraction=0.5, test_fraction=0.5)
