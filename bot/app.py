@@ -12,6 +12,7 @@ from slack_bolt import App
 
 from bot.audiences import AudienceResolver
 from bot.deps import Deps
+from bot.greeting import Greeter
 from bot.listeners import Handlers, NoThreadContextStore, register
 from bot.outbox import OutboxDeliverer
 from bot.questions import QuestionFlow
@@ -75,7 +76,7 @@ def build_runtime(deps: Deps) -> Runtime:
     )
     questions = QuestionFlow(deps, api, audiences, answer_pool)
     feedback = FeedbackFlow(deps)
-    register(app, Handlers(config, deps.db, api, questions, feedback))
+    register(app, Handlers(config, deps.db, api, questions, feedback, Greeter(deps, api)))
     return Runtime(app, questions, feedback, listener_pool, answer_pool, build_outbox(deps))
 
 

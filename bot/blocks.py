@@ -8,14 +8,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.answer_markdown import answer_markdown
 from bot.mrkdwn import escape, to_mrkdwn
 from knowledge.answering.models import Citation
 
 Block = dict[str, Any]
 
+FEEDBACK = "helpbot_feedback"
+"""Slack's feedback buttons under an answer: values 'up:<ref>' / 'down:<ref>'."""
 VOTE_UP = "helpbot_vote_up"
+"""Legacy buttons of answers posted before feedback_buttons (still handled)."""
 VOTE_DOWN = "helpbot_vote_down"
 SHARE = "helpbot_share"
+OPT_OUT = "helpbot_opt_out"
+OPT_IN = "helpbot_opt_in"
 CORRECTION_VIEW = "helpbot_correction"
 CORRECTION_BLOCK = "correction"
 CORRECTION_INPUT = "text"
@@ -32,7 +38,7 @@ class AnswerView:
 
     reference: str
     text: str
-    """The answer in Markdown (converted to mrkdwn here)."""
+    """The answer in Markdown (shown in a markdown block)."""
     citations: Sequence[Citation]
     abstained: bool = False
     note: str | None = None
@@ -43,6 +49,16 @@ class AnswerView:
     """Every cited document may be seen by everyone in the channel."""
     shared_by: str | None = None
     """User id of whoever shared a private answer into the channel."""
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What the App Home says about a person's data."""
+
+    opted_out: bool
+    """They asked that their questions and votes never be used for training."""
+    training_on: bool
+    """An admin allowed training on Slack conversations at all."""
 
 
 @dataclass(frozen=True)
@@ -105,30 +121,57 @@ def source_line(citation: Citation) -> str:
     return " · ".join(parts)
 
 
-def answer_blocks(view: AnswerView) -> list[Block]:
-    """The answer, its sources, feedback buttons (and a share button for private answers)."""
-    blocks = [_section(piece) for piece in split_text(to_mrkdwn(view.text) or "_(empty)_")]
+def answer_notes(view: AnswerView) -> list[str]:
+    notes = []
     if view.abstained:
-        blocks.append(
-            _context(
-                f":information_source: Our policies don't seem to cover this. "
-                f"Please ask in {escape(view.help_contact)}."
-            )
-        )
+        notes.append(f"Our policies don't seem to cover this. Please ask in {view.help_contact}.")
     if view.note:
-        blocks.append(_context(f":information_source: {escape(view.note)}"))
-    if view.citations:
-        blocks.append(_context("*Sources*"))
-        blocks.extend(_context(source_line(c)) for c in view.citations[:MAX_SOURCES])
-    buttons = [
-        _button(":thumbsup: Helpful", VOTE_UP, view.reference),
-        _button(":thumbsdown: Not helpful / wrong", VOTE_DOWN, view.reference),
-    ]
+        notes.append(view.note)
+    return notes
+
+
+def answer_text_markdown(view: AnswerView) -> str:
+    """The answer, its notes and its sources (links with section and review date)."""
+    return answer_markdown(view.text, view.citations, notes=answer_notes(view))
+
+
+def feedback_block(reference: str) -> Block:
+    """Slack's thumbs up / down under an answer (one vote per person, pressed again: undone)."""
+    return {
+        "type": "context_actions",
+        "block_id": f"feedback:{reference}",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK,
+                "positive_button": {
+                    "text": {"type": "plain_text", "text": "Helpful"},
+                    "accessibility_label": "This answer was helpful",
+                    "value": f"up:{reference}",
+                },
+                "negative_button": {
+                    "text": {"type": "plain_text", "text": "Not helpful / wrong"},
+                    "accessibility_label": "This answer was not helpful or wrong",
+                    "value": f"down:{reference}",
+                },
+            }
+        ],
+    }
+
+
+def answer_footer_blocks(view: AnswerView) -> list[Block]:
+    """What goes under the answer text: share button (private answers), feedback, reference.
+    A stream attaches these at its stop."""
+    blocks: list[Block] = []
     if view.private and view.shareable:
-        buttons.append(_button("Share in channel", SHARE, view.reference, style="primary"))
-    blocks.append(
-        {"type": "actions", "block_id": f"feedback:{view.reference}", "elements": buttons}
-    )
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"share:{view.reference}",
+                "elements": [_button("Share in channel", SHARE, view.reference, "primary")],
+            }
+        )
+    blocks.append(feedback_block(view.reference))
     footer = f"ref `{view.reference}`"
     if view.shared_by:
         footer = f"Shared by <@{view.shared_by}> · {footer}"
@@ -136,6 +179,12 @@ def answer_blocks(view: AnswerView) -> list[Block]:
         footer += " · uses documents only you may see, so it can't be shared in the channel"
     blocks.append(_context(footer))
     return blocks
+
+
+def answer_blocks(view: AnswerView) -> list[Block]:
+    """The whole answer message: one markdown block, then the footer blocks."""
+    markdown: Block = {"type": "markdown", "text": answer_text_markdown(view)}
+    return [markdown, *answer_footer_blocks(view)]
 
 
 def answer_fallback(view: AnswerView) -> str:
@@ -224,8 +273,38 @@ def correction_modal(reference: str, question: str, metadata: Mapping[str, str])
     }
 
 
+def privacy_blocks(privacy: Privacy) -> list[Block]:
+    """'Your data': what is kept, whether training uses it, and the opt-out switch."""
+    kept = (
+        "I keep only what I receive as your app: your questions to me, my answers and your "
+        "feedback, for a limited time."
+    )
+    if privacy.opted_out:
+        use = "You opted out: your questions and feedback are never used to train me."
+        button = _button("Allow training on my questions", OPT_IN, "in")
+    else:
+        use = (
+            "Admins may use reviewed questions and feedback to train me."
+            if privacy.training_on
+            else "Training on Slack conversations is currently off."
+        )
+        button = _button("Don't use my questions for training", OPT_OUT, "out")
+    return [
+        _section(f"*Your data*\n{kept} {use}"),
+        {"type": "actions", "block_id": "privacy", "elements": [button]},
+    ]
+
+
+def unknown_answer_text() -> str:
+    return "This answer is no longer on record (it may have been deleted), so no vote was saved."
+
+
 def home_view(
-    documents: Sequence[HomeDocument], feedback_emoji: Mapping[str, int], help_contact: str
+    documents: Sequence[HomeDocument],
+    feedback_emoji: Mapping[str, int],
+    help_contact: str,
+    *,
+    privacy: Privacy | None = None,
 ) -> Block:
     """The App Home tab: what the bot knows and how to give feedback."""
     lines = []
@@ -243,8 +322,8 @@ def home_view(
         {"type": "header", "text": {"type": "plain_text", "text": "helpbot"}},
         _section(
             "I answer questions about our company policies, with the sources I used. "
-            "Mention me in a channel (`@helpbot how much leave do I get?`), send me a direct "
-            "message, open me in the assistant panel, or use `/ask` for a private answer."
+            "Mention me in a channel (`@helpbot how much leave do I get?`), write to me in my "
+            "*Messages* tab, or use `/ask` for a private answer."
         ),
         {"type": "divider"},
         _section(f"*What I know* ({len(documents)} documents everyone may see)"),
@@ -259,4 +338,6 @@ def home_view(
         ),
         _context(f"Can't find what you need? Ask in {escape(help_contact)}."),
     ]
+    if privacy is not None:
+        blocks[-1:-1] = [{"type": "divider"}, *privacy_blocks(privacy)]
     return {"type": "home", "blocks": blocks[:100]}

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.trust import unknown_rate
 from knowledge.answering.models import AnswerService
 from knowledge.db.engine import Database
 from knowledge.settings import Settings
@@ -56,7 +57,17 @@ class BotConfig:
     answer_timeout_s: float = 120.0
     """After this long the asker is told the answer is late (it still arrives)."""
     stream_interval_s: float = 1.5
-    """Minimum seconds between two chat.update calls while an answer streams."""
+    """Minimum seconds between two text updates while an answer streams."""
+    streaming: bool = True
+    """Show answers through Slack's native stream (steps, then the answer); chat.update when
+    off or when Slack refuses to stream."""
+    stream_text_min_pass_rate: float = 0.95
+    """Answer text streams before its check only from a model whose evaluated grounding-pass
+    rate is at least this; otherwise only the steps stream and the checked answer follows."""
+    training_consent: bool = False
+    """An admin allowed training on Slack conversations (the App Home says so)."""
+    stream_rollover_s: float = 240.0
+    """A stream open this long goes on in a new message (Slack stops streams at ~5 min)."""
     history_turns: int = 6
     """Earlier question/answer pairs of the thread passed to the engine."""
     answer_bots: bool = False
@@ -88,6 +99,8 @@ class Deps:
     """Now, in UTC: stamps rows and drives the rate limit and streaming pace."""
     sleep: Callable[[float], None] = time.sleep
     """How to wait out a Slack 429 Retry-After (tests record instead of sleeping)."""
+    grounding_pass_rate: Callable[[], float | None] = unknown_rate
+    """The answering model's evaluated grounding-pass rate (None: unknown, no text streams)."""
 
 
 def _secret(value: object) -> str:
@@ -107,6 +120,9 @@ def config_from_settings(settings: Settings) -> BotConfig:
         rate_limit_per_minute=settings.rate_limit_per_minute,
         help_contact=settings.help_contact,
         outbox_poll_s=settings.slack_outbox_poll_seconds,
+        streaming=settings.slack_streaming,
+        training_consent=settings.slack_training_consent,
+        stream_text_min_pass_rate=settings.slack_stream_text_min_grounding_pass_rate,
         # A local model generates one answer at a time per device and counts time spent
         # waiting for it against the generation timeout: queue in the bot instead, where the
         # placeholder can say how many questions are ahead.

@@ -13,12 +13,14 @@ from slack_bolt.context.assistant.thread_context_store.store import AssistantThr
 
 from bot import blocks, events
 from bot.deps import BotConfig
+from bot.greeting import Greeter
 from bot.questions import QuestionFlow, new_reference
 from bot.sharing import share_answer
 from bot.slack_api import SlackApi
 from bot.voting import FeedbackFlow
 from knowledge.db import documents as registry
 from knowledge.db.engine import Database
+from knowledge.db.opt_outs import is_opted_out, set_opt_out
 from knowledge.stores.base import EVERYONE
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class Handlers:
     api: SlackApi
     questions: QuestionFlow
     feedback: FeedbackFlow
+    greeter: Greeter
 
     # --- questions ----------------------------------------------------------------------------
     def mention(self, body: dict[str, Any], context: BoltContext) -> None:
@@ -104,7 +107,7 @@ class Handlers:
     # --- assistant threads --------------------------------------------------------------------
     def assistant_thread_started(self, body: dict[str, Any]) -> None:
         thread = body["event"]["assistant_thread"]
-        self.questions.start_assistant_thread(
+        self.greeter.assistant_thread_started(
             team_id=str(body.get("team_id") or ""),
             channel_id=thread["channel_id"],
             thread_ts=thread["thread_ts"],
@@ -122,31 +125,42 @@ class Handlers:
             self.feedback.on_reaction(reaction)
 
     def vote_up(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Legacy 'Helpful' button (answers posted before feedback_buttons)."""
         ack()
-        self._vote(body, +1)
+        self._vote(body, body["actions"][0]["value"], +1)
 
     def vote_down(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Legacy 'Not helpful / wrong' button."""
         ack()
-        state = self._vote(body, -1, confirm=False)
-        if state is not None and state.value < 0:
-            reference = body["actions"][0]["value"]
+        self._vote(body, body["actions"][0]["value"], -1)
+
+    def feedback_button(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Slack's feedback buttons: value 'up:<ref>' or 'down:<ref>'."""
+        ack()
+        direction, _, reference = str(body["actions"][0].get("value") or "").partition(":")
+        if direction not in ("up", "down") or not reference:
+            log.info("feedback button with an unknown value ignored")
+            return
+        self._vote(body, reference, +1 if direction == "up" else -1)
+
+    def _vote(self, body: dict[str, Any], reference: str, value: int) -> None:
+        """One vote per person per answer (pressed again: taken back); a 'not helpful' vote
+        opens the correction form while the trigger id is fresh."""
+        state = self.feedback.on_button(reference, body["user"]["id"], value)
+        if value < 0 and state is not None and state.value < 0:
             metadata = {"channel": _channel(body), "thread_ts": _thread(body) or ""}
             modal = blocks.correction_modal(
                 reference, self.feedback.question_of(reference), metadata
             )
             try:
                 self.api.open_view(body["trigger_id"], modal)
+                return
             except Exception as error:
                 log.warning("correction modal for %s failed: %s", reference, type(error).__name__)
-                self._tell(body, blocks.vote_ack_text(state.value))
-        else:
-            self._tell(body, blocks.vote_ack_text(state.value if state else None))
-
-    def _vote(self, body: dict[str, Any], value: int, *, confirm: bool = True) -> Any:
-        state = self.feedback.on_button(body["actions"][0]["value"], body["user"]["id"], value)
-        if confirm:
-            self._tell(body, blocks.vote_ack_text(state.value if state else None))
-        return state
+        if state is None and self.feedback.question_of(reference) == "":
+            self._tell(body, blocks.unknown_answer_text())
+            return
+        self._tell(body, blocks.vote_ack_text(state.value if state else None))
 
     def correction(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
@@ -191,9 +205,18 @@ class Handlers:
             log.info("ephemeral note not shown: %s", type(error).__name__)
 
     # --- App Home -----------------------------------------------------------------------------
-    def home(self, event: dict[str, Any]) -> None:
-        if event.get("tab") != "home":
-            return
+    def home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") == "messages":
+            self.greeter.messages_tab_opened(
+                team_id=str(body.get("team_id") or ""),
+                user_id=str(event.get("user") or ""),
+                channel_id=str(event.get("channel") or ""),
+                event_id=body.get("event_id"),
+            )
+        elif event.get("tab") == "home":
+            self._publish_home(event["user"])
+
+    def _publish_home(self, user_id: str) -> None:
         with self.db.session() as session:
             documents = [
                 blocks.HomeDocument(d.title, d.review_by, d.status == "stale")
@@ -202,8 +225,24 @@ class Handlers:
                 and d.status in registry.SERVED_STATUSES
                 and EVERYONE in (d.audiences or [])
             ]
-        view = blocks.home_view(documents, self.config.feedback_emoji, self.config.help_contact)
-        self.api.publish_home(event["user"], view)
+            opted_out = is_opted_out(session, user_id)
+        view = blocks.home_view(
+            documents,
+            self.config.feedback_emoji,
+            self.config.help_contact,
+            privacy=blocks.Privacy(opted_out, self.config.training_consent),
+        )
+        self.api.publish_home(user_id, view)
+
+    def opt_out(self, ack: Ack, body: dict[str, Any]) -> None:
+        """The App Home switch: never use my questions and votes for training (or again)."""
+        ack()
+        user = body["user"]["id"]
+        opted_out = body["actions"][0]["action_id"] == blocks.OPT_OUT
+        with self.db.session() as session:
+            set_opt_out(session, user, opted_out, now=None)
+        log.info("training opt-out changed by %s", user)
+        self._publish_home(user)
 
 
 def _channel(body: dict[str, Any]) -> str:
@@ -234,7 +273,10 @@ def register(app: App, handlers: Handlers) -> None:
     app.event("reaction_removed")(handlers.reaction)
     app.event("app_home_opened")(handlers.home)
     app.command("/ask")(handlers.ask_command)
+    app.action(blocks.FEEDBACK)(handlers.feedback_button)
     app.action(blocks.VOTE_UP)(handlers.vote_up)
     app.action(blocks.VOTE_DOWN)(handlers.vote_down)
+    app.action(blocks.OPT_OUT)(handlers.opt_out)
+    app.action(blocks.OPT_IN)(handlers.opt_out)
     app.action(blocks.SHARE)(handlers.share)
     app.view(blocks.CORRECTION_VIEW)(handlers.correction)

@@ -6,12 +6,20 @@ import re
 
 FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 INLINE_CODE = re.compile(r"`[^`\n]+`")
-IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
-LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+URL = r"((?:[^()\s]|\([^()\s]*\))+)"
+"""A link target: balanced parentheses may appear in it (Wikipedia-style URLs)."""
+IMAGE = re.compile(r"!\[([^\]]*)\]\(" + URL + r"(?:\s+\"[^\"]*\")?\)")
+LINK = re.compile(r"\[([^\]]+)\]\(" + URL + r"(?:\s+\"[^\"]*\")?\)")
+AUTOLINK = re.compile(r"&lt;(https?://[^\s<>]+?)&gt;")
+"""`<https://...>` (a CommonMark autolink), as it reads once escaped."""
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
 RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$", re.MULTILINE)
-BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+BOLD = re.compile(
+    r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![\w_])__(?=[^\s_])([^_\n]*\s[^_\n]*?)(?<=[^\s_])__(?![\w_])"
+)
+"""`**bold**` anywhere; `__bold words__` only for a phrase between non-word characters, so
+Python names (`__init__`, `__name__`) and `snake__case` stay as written."""
 ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 QUOTE = re.compile(r"^&gt;", re.MULTILINE)
@@ -29,9 +37,10 @@ def _convert_prose(text: str) -> str:
     text = RULE.sub("───", text)
     text = IMAGE.sub(lambda m: f"<{m.group(2)}|{m.group(1) or m.group(2)}>", text)
     text = LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
+    text = AUTOLINK.sub(lambda m: f"<{m.group(1)}>", text)
     text = HEADING.sub(lambda m: f"{BOLD_MARK}{m.group(1)}{BOLD_MARK}", text)
     text = BULLET.sub(lambda m: f"{m.group(1)}• ", text)
-    text = BOLD.sub(lambda m: f"{BOLD_MARK}{m.group(2)}{BOLD_MARK}", text)
+    text = BOLD.sub(lambda m: f"{BOLD_MARK}{m.group(1) or m.group(2)}{BOLD_MARK}", text)
     text = ITALIC.sub(lambda m: f"_{m.group(1)}_", text)
     text = STRIKE.sub(lambda m: f"~{m.group(1)}~", text)
     return text.replace(BOLD_MARK, "*")

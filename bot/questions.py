@@ -12,13 +12,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import blocks
+from bot import blocks, progress
 from bot.audiences import AudienceResolver
 from bot.deps import Deps
 from bot.events import Question
-from bot.replies import Reply, Streamer
+from bot.replies import Reply
 from bot.sharing import everyone_may_see
 from bot.slack_api import SlackApi
+from bot.streaming import AnswerStream, Final, TokenFeed
+from bot.trust import may_stream_text
 from bot.workers import CountingExecutor
 from knowledge.answering.models import Answer, Asker, Turn
 from knowledge.db import conversations as store
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 KIND_OF_SOURCE = {"mention": "channel", "thread": "channel", "dm": "dm", "command": "command"}
 ASSISTANT_STATUS = "is looking through our policies…"
+STATUS_KINDS = ("assistant", "dm")
+"""Conversations with the app (messages tab, assistant panel) show a thread status."""
 
 
 def new_reference() -> str:
@@ -73,8 +77,11 @@ class Job:
     reply: Reply
     kind: str
     accepted_at: datetime
+    stream: AnswerStream
     late: threading.Timer | None = None
     """Fires the slow-answer notice unless the answer comes first."""
+    first_step_at: datetime | None = None
+    """When the first progress reached Slack (a step, or the placeholder)."""
 
 
 class QuestionFlow:
@@ -124,7 +131,16 @@ class QuestionFlow:
             )
             reply.try_show(text, final=True)
             return None
-        job = Job(question, exchange_id, conversation_id, reference, reply, kind, now)
+        stream = AnswerStream(
+            self.api,
+            reply,
+            user_id=question.user_id,
+            team_id=question.team_id,
+            clock=self.deps.clock,
+            rollover_s=self.config.stream_rollover_s,
+            on_posted=lambda ts: self._remember_ts(exchange_id, ts),
+        )
+        job = Job(question, exchange_id, conversation_id, reference, reply, kind, now, stream)
         self._show_progress(job, first)
         # The slow-answer notice counts from now: time waiting in the queue counts too.
         job.late = threading.Timer(self.config.answer_timeout_s, self._late, (job,))
@@ -181,47 +197,6 @@ class QuestionFlow:
         )
         return kind, conversation.id, exchange.id, first, limited
 
-    def start_assistant_thread(
-        self,
-        *,
-        team_id: str,
-        channel_id: str,
-        thread_ts: str,
-        user_id: str,
-        event_id: str | None,
-    ) -> None:
-        """A new assistant-panel thread: remember it, greet, offer suggested prompts."""
-        now = self.deps.clock()
-        with self.deps.db.session() as session:
-            if event_id and not store.claim_event(
-                session,
-                key=f"event:{event_id}",
-                kind="assistant_thread_started",
-                event_id=event_id,
-                handled_by=self.config.instance_id,
-                now=now,
-            ):
-                return
-            store.open_conversation(
-                session,
-                team_id=team_id,
-                channel_id=channel_id,
-                thread_ts=thread_ts,
-                kind="assistant",
-                started_by=user_id,
-                now=now,
-            )
-        try:
-            self.api.post_message(channel_id, blocks.GREETING, thread_ts=thread_ts)
-            if self.config.suggested_prompts:
-                self.api.set_suggested_prompts(
-                    channel_id, thread_ts, self.config.suggested_prompts, "Try asking"
-                )
-        except Exception as error:
-            log.warning(
-                "greeting in assistant thread %s failed: %s", thread_ts, type(error).__name__
-            )
-
     def _kind(self, session: Session, question: Question) -> str | None:
         """Where the conversation happens; None for a thread reply in a thread without the bot."""
         if question.source in ("thread", "assistant") and question.thread_ts:
@@ -237,18 +212,27 @@ class QuestionFlow:
         return KIND_OF_SOURCE[question.source]
 
     def _show_progress(self, job: Job, first: bool) -> None:
+        """The thread's status (app conversations), then the first step in a native stream,
+        or a placeholder message where streaming is off or refused."""
         question = job.question
-        if job.kind == "assistant" and question.thread_ts:
+        if job.kind in STATUS_KINDS and question.thread_ts:
             try:
-                self.api.set_status(question.channel_id, question.thread_ts, ASSISTANT_STATUS)
-                if first:
+                self.api.set_status(
+                    question.channel_id,
+                    question.thread_ts,
+                    ASSISTANT_STATUS,
+                    loading_messages=progress.LOADING_MESSAGES,
+                )
+                if first and job.kind == "assistant":
                     self.api.set_title(question.channel_id, question.thread_ts, question.text[:60])
             except Exception as error:
-                log.warning(
-                    "assistant status for %s failed: %s", job.reference, type(error).__name__
-                )
+                log.info("thread status for %s not set: %s", job.reference, type(error).__name__)
+        streams = self.config.streaming and job.reply.streams and question.thread_ts
+        if streams and job.stream.start(progress.searching(self.queue.waiting)):
+            job.first_step_at = self.deps.clock()
             return
-        job.reply.try_show(blocks.thinking_text(self.queue.waiting))
+        if job.kind != "assistant" and job.reply.try_show(blocks.thinking_text(self.queue.waiting)):
+            job.first_step_at = self.deps.clock()
 
     def _remember_ts(self, exchange_id: int, ts: str) -> None:
         if exchange_id and ts != "ephemeral":
@@ -261,12 +245,24 @@ class QuestionFlow:
         started = self.deps.clock()
         queued = (started - job.accepted_at).total_seconds()
         try:
-            answer, audiences = self._generate(job)
+            answer, audiences, feed = self._generate(job)
             total = (self.deps.clock() - started).total_seconds()
             timings = {"queued": queued, **answer.timings, "bot_total": total}
+            if feed.first_text_at is not None:
+                timings["first_text"] = (feed.first_text_at - job.accepted_at).total_seconds()
+            if job.first_step_at is not None:
+                timings["first_step"] = (job.first_step_at - job.accepted_at).total_seconds()
             self._record(job, answer, audiences, timings)
             view = self._view(job, answer, audiences)
-            job.reply.show(blocks.answer_fallback(view), blocks.answer_blocks(view), final=True)
+            job.stream.finish(
+                Final(
+                    markdown=blocks.answer_text_markdown(view),
+                    footer=blocks.answer_footer_blocks(view),
+                    blocks=blocks.answer_blocks(view),
+                    fallback=blocks.answer_fallback(view),
+                    chunks=progress.finished(answer, wrote=feed.started),
+                )
+            )
         except Exception as error:
             self._fail(job, error, {"queued": queued})
             return
@@ -281,7 +277,7 @@ class QuestionFlow:
             total,
         )
 
-    def _generate(self, job: Job) -> tuple[Answer, tuple[str, ...]]:
+    def _generate(self, job: Job) -> tuple[Answer, tuple[str, ...], TokenFeed]:
         question = job.question
         private = job.kind in ("dm", "assistant", "command")
         audiences = self.audiences.audiences_for(question.user_id) if private else (EVERYONE,)
@@ -293,18 +289,21 @@ class QuestionFlow:
                 limit=self.config.history_turns,
             )
         history = tuple(turn for q, a in pairs for turn in (Turn("user", q), Turn("assistant", a)))
-        streamer = (
-            Streamer(job.reply, self.config.stream_interval_s, self.deps.clock)
-            if job.reply.streams
-            else None
+        # Unchecked model text reaches a person only from a model whose evaluated
+        # grounding-pass rate reaches the setting; otherwise only the steps stream.
+        show_text = job.reply.streams and may_stream_text(
+            self.deps.grounding_pass_rate(), self.config.stream_text_min_pass_rate
+        )
+        feed = TokenFeed(
+            job.stream,
+            show_text=show_text,
+            interval_s=self.config.stream_interval_s,
+            clock=self.deps.clock,
         )
         answer = self.deps.answers.answer(
-            question.text,
-            Asker(question.user_id, audiences),
-            history,
-            on_token=streamer.on_token if streamer else None,
+            question.text, Asker(question.user_id, audiences), history, on_token=feed.on_token
         )
-        return answer, audiences
+        return answer, audiences, feed
 
     def _record(
         self, job: Job, answer: Answer, audiences: tuple[str, ...], timings: dict[str, float]
@@ -357,9 +356,7 @@ class QuestionFlow:
                 )
         except Exception:
             log.exception("answer %s: recording the failure failed too", job.reference)
-        job.reply.try_show(
-            blocks.error_text(reason, job.reference, self.config.help_contact), final=True
-        )
+        job.stream.fail(blocks.error_text(reason, job.reference, self.config.help_contact))
 
     def _late(self, job: Job) -> None:
         log.warning("answer %s is late (over %.0f s)", job.reference, self.config.answer_timeout_s)
@@ -372,4 +369,7 @@ class QuestionFlow:
             log.warning(
                 "answer %s: noting the delay failed: %s", job.reference, type(error).__name__
             )
-        job.reply.try_show(blocks.late_text(job.reference))
+        if job.stream.streaming:
+            job.stream.steps(progress.late(job.reference))
+        else:
+            job.reply.try_show(blocks.late_text(job.reference))

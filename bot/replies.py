@@ -1,13 +1,14 @@
-"""The bot's one reply to a question: posted once, then updated (progress, stream, answer)."""
+"""The bot's one reply to a question: posted once, then updated (progress, answer)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
 
-from bot.blocks import Block, streaming_text
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import Block
 from bot.slack_api import SlackApi
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,18 @@ class Reply:
                 if self._on_posted is not None:
                     self._on_posted(self.ts)
             else:
-                self._api.update_message(self.channel, self.ts, text, blocks=blocks)
+                try:
+                    self._api.update_message(self.channel, self.ts, text, blocks=blocks)
+                except SlackApiError as error:
+                    if error.response.get("error") != "message_not_found":
+                        raise
+                    # Deleted while the answer was made: the answer goes in a new message.
+                    log.warning("reply in %s was deleted; posting anew", self.channel)
+                    self.ts = self._api.post_message(
+                        self.channel, text, blocks=blocks, thread_ts=self.thread_ts
+                    )
+                    if self._on_posted is not None:
+                        self._on_posted(self.ts)
             self.final = final  # only once shown: a failed final answer leaves room for an error
 
     def try_show(
@@ -73,27 +85,3 @@ class Reply:
             log.warning("reply in %s failed: %s", self.channel, type(error).__name__)
             return False
         return True
-
-
-class Streamer:
-    """Turns the engine's tokens into chat.update calls at a modest pace."""
-
-    def __init__(self, reply: Reply, interval_s: float, clock: Callable[[], datetime]) -> None:
-        self._reply = reply
-        self._interval = interval_s
-        self._clock = clock
-        self._parts: list[str] = []
-        self._last = clock()  # the first update comes one interval after the start
-        self._lock = threading.Lock()
-        self.updates = 0
-
-    def on_token(self, token: str) -> None:
-        with self._lock:
-            self._parts.append(token)
-            now = self._clock()
-            if (now - self._last).total_seconds() < self._interval:
-                return
-            self._last = now
-            text = "".join(self._parts).strip()
-        if text and self._reply.try_show(streaming_text(text)):
-            self.updates += 1

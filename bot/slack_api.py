@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.chat_stream import ChatStream
 from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,23 @@ class SlackApi:
     ) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=list(blocks or []))
 
+    def delete_message(self, channel: str, ts: str) -> None:
+        self.client.chat_delete(channel=channel, ts=ts)
+
+    # --- native streaming (chat.startStream / appendStream / stopStream) -----------------------
+    def open_stream(
+        self, channel: str, thread_ts: str, *, user_id: str, team_id: str
+    ) -> ChatStream:
+        """A stream replying in a thread (nothing is sent until its first append). Every
+        append is sent at once (buffer_size=1): the caller paces them."""
+        return self.client.chat_stream(
+            buffer_size=1,
+            channel=channel,
+            thread_ts=thread_ts,
+            recipient_user_id=user_id or None,
+            recipient_team_id=team_id or None,
+        )
+
     def post_ephemeral(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None
     ) -> None:
@@ -158,19 +176,32 @@ class SlackApi:
         self.client.views_publish(user_id=user_id, view=view)
 
     # --- assistant threads --------------------------------------------------------------------
-    def set_status(self, channel: str, thread_ts: str, status: str) -> None:
+    def set_status(
+        self,
+        channel: str,
+        thread_ts: str,
+        status: str,
+        loading_messages: Sequence[str] | None = None,
+    ) -> None:
+        """The thread's 'is thinking…' status; Slack rotates the loading messages and clears
+        it when the app replies."""
         self.client.assistant_threads_setStatus(
-            channel_id=channel, thread_ts=thread_ts, status=status
+            channel_id=channel,
+            thread_ts=thread_ts,
+            status=status,
+            loading_messages=list(loading_messages) if loading_messages else None,
         )
 
     def set_suggested_prompts(
-        self, channel: str, thread_ts: str, prompts: Sequence[str], title: str
+        self, channel: str, thread_ts: str | None, prompts: Sequence[str], title: str
     ) -> None:
+        """Prompts offered to the person; without a thread (the agent messages tab) they are
+        set for the conversation itself."""
         self.client.assistant_threads_setSuggestedPrompts(
             channel_id=channel,
             thread_ts=thread_ts,
             title=title,
-            prompts=[{"title": p, "message": p} for p in prompts],
+            prompts=[{"title": p[:75], "message": p} for p in list(prompts)[:4]],
         )
 
     def set_title(self, channel: str, thread_ts: str, title: str) -> None:

@@ -197,7 +197,11 @@ def make_bot(
     """Builds replicas (all on the same database unless told otherwise)."""
     bots: list[Bot] = []
 
-    def build(db: Database | None = None, **overrides: Any) -> Bot:
+    def build(
+        db: Database | None = None,
+        grounding_pass_rate: Callable[[], float | None] | None = None,
+        **overrides: Any,
+    ) -> Bot:
         sleeps: list[float] = []
         db = db or database
         deps = Deps(
@@ -206,6 +210,7 @@ def make_bot(
             answers=answers,
             clock=clock,
             sleep=sleeps.append,
+            grounding_pass_rate=grounding_pass_rate or (lambda: None),
         )
         runtime = build_runtime(deps)
         server = BackgroundServer(runtime.app).start()

@@ -263,6 +263,7 @@ class Workspace:
                 raise SlackError("cant_update_message")  # stop the stream first
             message.state = "stopped"
         message.text, message.blocks = self._message_content(args)
+        message.chunks = []  # an edit replaces everything the message showed
         return {"channel": channel, "ts": message.ts, "text": message.text}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:

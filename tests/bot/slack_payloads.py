@@ -112,12 +112,12 @@ def assistant_thread_started(user: str, channel: str, thread_ts: str) -> dict[st
     }
 
 
-def app_home_opened(user: str) -> dict[str, Any]:
+def app_home_opened(user: str, *, tab: str = "home", channel: str = "D0HOME") -> dict[str, Any]:
     return {
         "type": "app_home_opened",
         "user": user,
-        "channel": "D0HOME",
-        "tab": "home",
+        "channel": channel,
+        "tab": tab,
         "event_ts": next_ts(),
     }
 

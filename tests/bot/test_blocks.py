@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from bot import blocks
+from bot import answer_markdown, blocks
 from bot.mrkdwn import to_mrkdwn
 from knowledge.answering.models import Citation
+from tests.bot.block_kit_rules import check_blocks
 from tests.bot.helpers import block_texts, buttons
 
 
@@ -40,15 +41,30 @@ def view(**overrides: object) -> blocks.AnswerView:
 
 def test_answer_layout() -> None:
     built = blocks.answer_blocks(view())
-    assert [b["type"] for b in built] == ["section", "context", "context", "actions", "context"]
-    assert built[0]["text"] == {"type": "mrkdwn", "text": "You can carry over *5 days* [1]."}
-    assert built[2]["elements"][0]["text"] == (
-        "*[1]* <https://hr.example.com/leave|Annual leave> · Annual leave &gt; Carry-over"
+    assert [b["type"] for b in built] == ["markdown", "context_actions", "context"]
+    assert built[0]["text"] == (
+        "You can carry over **5 days** [1].\n\n**Sources**\n"
+        "- [1] [Annual leave](https://hr.example.com/leave) · Annual leave > Carry-over"
         " · review due 2026-09-01"
     )
-    assert buttons(built) == {"helpbot_vote_up": "abc123", "helpbot_vote_down": "abc123"}
+    assert buttons(built) == {
+        "helpbot_feedback:up": "up:abc123",
+        "helpbot_feedback:down": "down:abc123",
+    }
     assert built[-1]["elements"][0]["text"] == "ref `abc123`"
+    check_blocks(built)  # within Block Kit's limits
     json.dumps(built)  # plain data all the way down
+
+
+def test_citation_links_survive_parentheses_and_brackets() -> None:
+    odd = citation(title="Leave [UK]", source_uri="https://wiki.example.com/Leave_(UK) policy")
+    line = answer_markdown.source_item(odd)
+    assert line.startswith("[1] [Leave \\[UK\\]](https://wiki.example.com/Leave_%28UK%29%20policy)")
+
+
+def test_a_model_cannot_ping_the_channel() -> None:
+    built = blocks.answer_blocks(view(text="Ask <!channel> or <@U123> [1]."))
+    assert "<!channel>" not in built[0]["text"] and "<@U123>" not in built[0]["text"]
 
 
 def test_sources_without_web_link_and_stale_sources() -> None:
@@ -72,8 +88,8 @@ def test_abstained_answer_points_to_the_help_contact() -> None:
     )
     text = block_texts(built)
     assert "Please ask in #people-ops." in text
-    assert ":information_source: The model is unavailable; quoting sources." in text
-    assert "*Sources*" not in text
+    assert "_ℹ️ The model is unavailable; quoting sources._" in text
+    assert "**Sources**" not in text
 
 
 def test_private_answers_offer_sharing_only_when_shareable() -> None:
@@ -86,20 +102,23 @@ def test_private_answers_offer_sharing_only_when_shareable() -> None:
     assert "Shared by <@U1>" in block_texts(shared)
 
 
-def test_long_answers_are_split_under_slacks_section_limit() -> None:
-    text = "\n\n".join(f"Paragraph {n}: " + "word " * 150 for n in range(12))
-    built = blocks.answer_blocks(view(text=text))
-    sections = [b["text"]["text"] for b in built if b["type"] == "section"]
-    assert len(sections) > 1
-    assert all(len(s) <= blocks.SECTION_LIMIT for s in sections)
-    assert " ".join(" ".join(s.split()) for s in sections) == " ".join(text.split())
+def test_a_very_long_answer_with_40_citations_fits_one_message() -> None:
+    text = "\n\n".join(f"Paragraph {n}: " + "word " * 150 for n in range(40))
+    many = tuple(citation(n, title=f"Policy {n}") for n in range(1, 41))
+    built = blocks.answer_blocks(view(text=text, citations=many))
+    check_blocks(built)  # Slack would accept it
+    markdown = built[0]["text"]
+    assert len(markdown) <= answer_markdown.MARKDOWN_LIMIT
+    assert "cut to fit in one Slack message" in markdown
+    assert markdown.count("- [") == answer_markdown.MAX_SOURCES
+    assert "…and 35 more" in markdown
     assert len(blocks.answer_fallback(view(text=text))) <= blocks.FALLBACK_LIMIT
 
 
-def test_only_five_sources_are_listed() -> None:
+def test_mrkdwn_source_lines_list_five_sources_at_most() -> None:
     many = tuple(citation(n) for n in range(1, 9))
-    built = blocks.answer_blocks(view(citations=many))
-    assert sum("*[" in block_texts([b]) for b in built if b["type"] == "context") == 5
+    lines = [blocks.source_line(c) for c in many[: blocks.MAX_SOURCES]]
+    assert len(lines) == 5 and lines[0].startswith("*[1]* <https://hr.example.com/leave|")
 
 
 def test_notices_carry_the_reference() -> None:
@@ -156,3 +175,23 @@ def test_markdown_to_mrkdwn() -> None:
         "~old rule~ 3 * 4 * 5 keeps snake_case_names\n"
         "```x = 1 &lt; 2\n```"
     )
+
+
+def test_mrkdwn_keeps_urls_with_parentheses_and_python_names() -> None:
+    source = "See [Leave (UK)](https://en.wikipedia.org/wiki/Leave_(UK)) for __init__ and __x__."
+    assert to_mrkdwn(source) == (
+        "See <https://en.wikipedia.org/wiki/Leave_(UK)|Leave (UK)> for __init__ and __x__."
+    )
+    assert to_mrkdwn("__two words__ and <https://a.example/b?c=1&d=2>") == (
+        "*two words* and <https://a.example/b?c=1&amp;d=2>"
+    )
+
+
+def test_home_view_offers_the_training_opt_out() -> None:
+    home = blocks.home_view([], {}, "#help", privacy=blocks.Privacy(False, False))
+    assert "Training on Slack conversations is currently off." in block_texts(home["blocks"])
+    assert blocks.OPT_OUT in buttons(home["blocks"])
+    out = blocks.home_view([], {}, "#help", privacy=blocks.Privacy(True, True))
+    assert "You opted out" in block_texts(out["blocks"])
+    assert blocks.OPT_IN in buttons(out["blocks"])
+    check_blocks(out["blocks"], limit=100)

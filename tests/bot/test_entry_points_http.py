@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 import time
 
+from knowledge.db.opt_outs import is_opted_out
 from tests.bot import slack_payloads as p
-from tests.bot.conftest import CHANNEL, EMPLOYEE, MANAGER, Bot
+from tests.bot.conftest import CHANNEL, DM, EMPLOYEE, MANAGER, Bot
 from tests.bot.fake_answers import FakeAnswerService
 from tests.bot.fake_slack_api import FakeSlackApi
-from tests.bot.helpers import block_texts, buttons, posts_in_thread, response_url_calls
+from tests.bot.helpers import (
+    block_texts,
+    bot_replies,
+    buttons,
+    final_reply,
+    posts_in_thread,
+    response_url_calls,
+    shown,
+)
 
 ASSISTANT_DM = "D0ASSIST"
 
@@ -108,11 +117,11 @@ def test_assistant_thread_greets_sets_status_title_and_answers(
 
     [status] = slack.calls_to("assistant.threads.setStatus")
     assert status.args["status"] == "is looking through our policies…"
+    assert len(status.args["loading_messages"]) == 3  # Slack rotates them
     [title] = slack.calls_to("assistant.threads.setTitle")
     assert title.args["title"] == "what are the salary bands?"
-    greeting_and_answer = posts_in_thread(slack, ASSISTANT_DM, thread_ts)
-    assert len(greeting_and_answer) == 2  # no placeholder: the status shows progress
-    assert "Salary bands" in block_texts(greeting_and_answer[1].args["blocks"])
+    greeting, answer = bot_replies(slack, ASSISTANT_DM, thread_ts)  # the answer streamed
+    assert "Salary bands" in block_texts(shown(slack, ASSISTANT_DM, answer)["blocks"])
     assert answers.calls[0].asker.audiences == ("everyone", "managers")
     assert bot.exchanges()[0].source == "assistant"
     assert not slack.calls_to("conversations.replies")  # history comes from our database
@@ -128,6 +137,50 @@ def test_app_home_lists_what_everyone_may_ask_about(bot: Bot, slack: FakeSlackAp
     assert "• Expenses · :warning: review overdue" in text
     assert "Manager guide" not in text  # restricted documents are not listed
     assert ":+1:" in text and ":-1:" in text
+
+
+def test_messages_tab_greets_once_and_suggests_prompts_without_a_thread(
+    bot: Bot, slack: FakeSlackApi
+) -> None:
+    for _ in range(2):
+        bot.sender.event(p.app_home_opened(EMPLOYEE, tab="messages", channel=DM))
+        bot.drain()
+    [greeting] = slack.calls_to("chat.postMessage")
+    assert greeting.args["channel"] == DM and "thread_ts" not in greeting.args
+    assert "Ask me anything" in greeting.args["text"]
+    prompts = slack.calls_to("assistant.threads.setSuggestedPrompts")
+    assert len(prompts) == 2 and all("thread_ts" not in c.args for c in prompts)
+    assert [c.response["ok"] for c in prompts] == [True, True]
+    assert not slack.calls_to("views.publish")
+
+
+def test_messages_tab_question_is_answered_in_the_dm(
+    bot: Bot, slack: FakeSlackApi, answers: FakeAnswerService
+) -> None:
+    event = p.message(MANAGER, DM, "what are the salary bands?", channel_type="im")
+    bot.sender.event(event)
+    bot.drain()
+    _, content = final_reply(slack, DM, event["ts"])
+    assert "Salary bands" in block_texts(content["blocks"])
+    [start] = slack.calls_to("chat.startStream")
+    assert start.args["channel"] == DM and start.args["thread_ts"] == event["ts"]
+    [status] = slack.calls_to("assistant.threads.setStatus")
+    assert status.response["ok"]
+
+
+def test_app_home_switch_opts_out_of_training(bot: Bot, slack: FakeSlackApi) -> None:
+    payload = p.block_action(EMPLOYEE, "D0HOME", "helpbot_opt_out", "out", message_ts=None)
+    payload["container"] = {"type": "view", "view_id": "V00001"}
+    assert bot.sender.interaction(payload).status == 200
+    bot.drain()
+    assert is_opted_out(bot.db, EMPLOYEE)
+    home = slack.calls_to("views.publish")[-1].args["view"]
+    assert "You opted out" in block_texts(home["blocks"])
+
+    payload = p.block_action(EMPLOYEE, "D0HOME", "helpbot_opt_in", "in", message_ts=None)
+    assert bot.sender.interaction(payload).status == 200
+    bot.drain()
+    assert not is_opted_out(bot.db, EMPLOYEE)
 
 
 def test_bad_signature_and_stale_timestamp_are_refused(

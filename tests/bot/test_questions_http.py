@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from tests.bot import slack_payloads as p
 from tests.bot.conftest import CHANNEL, DM, EMPLOYEE, MANAGER, Bot, BotFactory, Clock
 from tests.bot.fake_answers import FakeAnswerService
 from tests.bot.fake_slack_api import BOT_ID, FakeSlackApi
-from tests.bot.helpers import block_texts, buttons, final_reply, posts_in_thread
+from tests.bot.helpers import block_texts, bot_replies, buttons, final_reply, posts_in_thread
 
 
 def ask(bot: Bot, user: str, channel: str, text: str, **kwargs: object) -> str:
@@ -32,12 +33,29 @@ def test_mention_gets_one_threaded_answer_with_sources(bot: Bot, slack: FakeSlac
 
     answer_ts, content = final_reply(slack, CHANNEL, ts)
     text = block_texts(content["blocks"])
-    assert "*Everyone gets 25 days of paid annual leave per year.* [1]" in text
-    assert "<https://intranet.example.com/policies/annual-leave|Annual leave>" in text
-    assert "review due 2030-01-01" in text
+    assert "**Everyone gets 25 days of paid annual leave per year.** [1]" in text
+    assert "[Annual leave](https://intranet.example.com/policies/annual-leave)" in text
+    assert "Annual leave > Entitlement · review due 2030-01-01" in text
     [exchange] = bot.exchanges()
-    assert set(buttons(content["blocks"])) == {"helpbot_vote_up", "helpbot_vote_down"}
-    assert set(buttons(content["blocks"]).values()) == {exchange.reference}
+    assert buttons(content["blocks"]) == {
+        "helpbot_feedback:up": f"up:{exchange.reference}",
+        "helpbot_feedback:down": f"down:{exchange.reference}",
+    }
+    # Natively streamed: the steps a person can follow, with the source links, then stopped.
+    assert content["state"] == "stopped"
+    steps = {c["id"]: c for c in content["chunks"] if c["type"] == "task_update"}
+    assert steps["search"]["status"] == "complete"
+    assert steps["search"]["title"] == "Found 1 passage in Annual leave"
+    assert steps["search"]["sources"] == [
+        {
+            "type": "url",
+            "url": "https://intranet.example.com/policies/annual-leave",
+            "text": "Annual leave",
+        }
+    ]
+    assert steps["check"]["output"] == "Every fact is backed by a cited source"
+    [start] = slack.calls_to("chat.startStream")
+    assert start.args["recipient_user_id"] == EMPLOYEE and start.args["recipient_team_id"]
     # Everything about the question is stored, the asker as an id.
     assert exchange.asker_id == EMPLOYEE and exchange.question_ts == ts
     assert exchange.question == "how much annual leave do I get?"
@@ -55,7 +73,7 @@ def test_stale_source_is_flagged(bot: Bot, slack: FakeSlackApi) -> None:
     _, content = final_reply(slack, CHANNEL, ts)
     text = block_texts(content["blocks"])
     assert "*Expenses*" in text and "expenses.md" in text
-    assert ":warning: review overdue (due 2020-01-01)" in text
+    assert "⚠️ review overdue (due 2020-01-01), may be out of date" in text
 
 
 def test_direct_message_is_answered_in_its_thread_with_the_askers_groups(
@@ -102,7 +120,7 @@ def test_follow_up_in_thread_carries_history_without_a_new_mention(
         Turn("user", "how much annual leave do I get?"),
         Turn("assistant", first_answer),
     )
-    assert len(posts_in_thread(slack, CHANNEL, root)) == 2
+    assert len(bot_replies(slack, CHANNEL, root)) == 2
     assert [e.source for e in bot.exchanges()] == ["mention", "thread"]
     assert bot.exchanges()[0].conversation_id == bot.exchanges()[1].conversation_id
 
@@ -132,7 +150,7 @@ def test_retried_delivery_gets_one_answer(
 
     assert statuses == [200, 200, 200]
     assert len(answers.calls) == 1
-    assert len(posts_in_thread(slack, CHANNEL, body["event"]["ts"])) == 1
+    assert len(bot_replies(slack, CHANNEL, body["event"]["ts"])) == 1
     assert len(bot.exchanges()) == 1
 
 
@@ -150,7 +168,7 @@ def test_mention_and_message_events_of_one_message_get_one_answer(
     bot.sender.event(as_mention)
     bot.drain()
     assert len(answers.calls) == 2
-    assert len(posts_in_thread(slack, CHANNEL, root)) == 2
+    assert len(bot_replies(slack, CHANNEL, root)) == 2
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -183,7 +201,7 @@ def test_two_replicas_on_one_database_answer_once(
     assert statuses == [200] * 10
     assert len(answers.calls) == 5
     for body in bodies:
-        assert len(posts_in_thread(slack, CHANNEL, body["event"]["ts"])) == 1
+        assert len(bot_replies(slack, CHANNEL, body["event"]["ts"])) == 1
     assert {c.handled_by for c in first.claims()} <= {"replica-a", "replica-b"}
     assert len(first.claims()) == 5
 
@@ -262,6 +280,19 @@ def test_per_person_rate_limit_replies_kindly(
 
 
 def test_slack_rate_limits_are_waited_out(bot: Bot, slack: FakeSlackApi) -> None:
+    slack.rate_limit("chat.startStream", retry_after=7)
+    ts = ask(bot, EMPLOYEE, CHANNEL, "how much annual leave do I get?")
+    bot.drain()
+    assert [c.status for c in slack.calls_to("chat.startStream")] == [429, 200]
+    assert bot.sleeps == [7.0]
+    _, content = final_reply(slack, CHANNEL, ts)
+    assert "25 days" in content["text"]
+
+
+def test_slack_rate_limits_are_waited_out_without_streaming(
+    make_bot: BotFactory, slack: FakeSlackApi
+) -> None:
+    bot = make_bot(streaming=False)
     slack.rate_limit("chat.postMessage", retry_after=7)
     ts = ask(bot, EMPLOYEE, CHANNEL, "how much annual leave do I get?")
     bot.drain()
@@ -296,7 +327,31 @@ def test_slow_answer_never_holds_the_acknowledgement(
     bot = make_bot(answer_timeout_s=0.05)
     answers.gate = threading.Event()
     ts = ask(bot, EMPLOYEE, CHANNEL, "how much annual leave do I get?")
-    # Acknowledged while the model is still working: the answer is not there yet.
+    # Acknowledged while the model is still working: the first step is there, no answer yet.
+    assert answers.started.wait(10)
+    [start] = slack.calls_to("chat.startStream")
+    assert start.args["chunks"][0]["title"] == "Searching the policies"
+    slack.wait_for(
+        lambda calls: any(
+            "taking longer than usual" in json.dumps(c.args)
+            for c in calls
+            if c.method == "chat.appendStream"
+        )
+    )
+    answers.gate.set()
+    bot.drain()
+
+    _, content = final_reply(slack, CHANNEL, ts)
+    assert "25 days" in content["text"]
+    assert bot.exchanges()[0].status == "answered"
+
+
+def test_slow_answer_without_streaming_gets_a_placeholder_and_a_notice(
+    make_bot: BotFactory, slack: FakeSlackApi, answers: FakeAnswerService
+) -> None:
+    bot = make_bot(answer_timeout_s=0.05, streaming=False)
+    answers.gate = threading.Event()
+    ts = ask(bot, EMPLOYEE, CHANNEL, "how much annual leave do I get?")
     assert answers.started.wait(10)
     [placeholder] = posts_in_thread(slack, CHANNEL, ts)
     assert "Looking through our policies" in placeholder.args["text"]
@@ -309,28 +364,14 @@ def test_slow_answer_never_holds_the_acknowledgement(
     )
     answers.gate.set()
     bot.drain()
-
     _, content = final_reply(slack, CHANNEL, ts)
     assert "25 days" in content["text"]  # the late answer replaced the notice
-    assert bot.exchanges()[0].status == "answered"
-
-
-def test_long_generation_streams_into_the_reply(
-    bot: Bot, slack: FakeSlackApi, answers: FakeAnswerService, clock: Clock
-) -> None:
-    answers.tokens = ["Everyone ", "gets ", "25 ", "days."]
-    answers.between_tokens = lambda: clock.advance(2)
-    ts = ask(bot, EMPLOYEE, CHANNEL, "how much annual leave do I get?")
-    bot.drain()
-    answer_ts, _ = final_reply(slack, CHANNEL, ts)
-    updates = [c.args["text"] for c in slack.calls_to("chat.update") if c.args["ts"] == answer_ts]
-    assert updates[:2] == ["Everyone …", "Everyone gets …"]
-    assert "25 days of paid annual leave" in updates[-1]
 
 
 def test_answer_that_slack_refuses_becomes_an_error_reply(
-    bot: Bot, slack: FakeSlackApi, answers: FakeAnswerService
+    make_bot: BotFactory, slack: FakeSlackApi, answers: FakeAnswerService
 ) -> None:
+    bot = make_bot(streaming=False)
     slack.fail("chat.update", "msg_too_long")
     ts = ask(bot, EMPLOYEE, CHANNEL, "how much annual leave do I get?")
     bot.drain()
