@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpbot.app import app
 from helpbot.commands import admin as admin_commands  # noqa: F401 - registers `helpbot admin`
 from helpbot.commands import answers, evaluate, freshness, knowledge, notifications, runtime
+from helpbot.commands import jobs as jobs_commands  # noqa: F401 - registers `helpbot jobs`, `worker`
 
 __all__ = [
     "answers",

@@ -45,6 +45,7 @@ def bot(
 def up(
     scheduler: Annotated[bool, typer.Option(help="Keep watched sources fresh.")] = True,
     admin_console: Annotated[bool, typer.Option(help="Serve the admin console too.")] = True,
+    worker: Annotated[bool, typer.Option(help="Run queued jobs (datasets, training).")] = True,
 ) -> None:
     """Run helpbot on this machine: the scheduler, the Slack bot when its tokens are set, and
     an interactive question prompt on a terminal."""
@@ -61,6 +62,9 @@ def up(
         from pipelines.scheduler import start_in_background
 
         background = start_in_background(svc)
+    from pipelines.worker.process import start_in_background as start_worker
+
+    jobs_worker = start_worker(svc) if worker else None
     from helpbot.commands.admin import start_console_in_background
 
     web = start_console_in_background(svc) if admin_console else None
@@ -96,5 +100,8 @@ def up(
             slack.join(30)
         if background is not None:
             background.stop()
+        if jobs_worker is not None:
+            jobs_worker[0].stop()  # a running job stops at its next step and is re-queued
+            jobs_worker[1].join(30)
         if web is not None:
             web.close()
