@@ -1,8 +1,10 @@
-"""A real HTTP server on 127.0.0.1 speaking OpenAI's /v1/chat/completions, for backend tests."""
+"""A real HTTP server on 127.0.0.1 speaking OpenAI's /v1/chat/completions and vLLM's LoRA
+routes (/v1/models, /v1/load_lora_adapter, /v1/unload_lora_adapter), for backend tests."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +19,11 @@ class FakeOpenAIServer:
     `status` other than 200 makes every request fail with that code; `delay_s` sleeps before
     answering, `chunk_delay_s` before each streamed chunk; a model not in `models` gets a 404
     like vLLM's. Requests are recorded in order.
+
+    LoRA routes behave like vLLM's: without `runtime_lora` (VLLM_ALLOW_RUNTIME_LORA_UPDATING)
+    they are absent (FastAPI's 404 "Not Found"); without `lora_enabled` (--enable-lora) loading
+    fails with 400; a path with no adapter is a 404 NotFoundError, a name already loaded a 400,
+    and unloading an unknown name a 404. A loaded adapter's name becomes a servable model.
     """
 
     pieces: list[str] = field(default_factory=lambda: ["Staff ", "get ", "25 ", "days."])
@@ -26,6 +33,10 @@ class FakeOpenAIServer:
     delay_s: float = 0.0
     chunk_delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    lora_enabled: bool = True
+    runtime_lora: bool = True
+    loras: dict[str, str] = field(default_factory=dict)
+    """Loaded LoRA adapters: name -> path."""
     _httpd: ThreadingHTTPServer | None = None
 
     @property
@@ -91,17 +102,30 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             pass
 
+        def do_GET(self) -> None:
+            server.requests.append({"path": self.path, "body": None})
+            if self.path != "/v1/models":
+                return self._json(404, {"detail": "Not Found"})
+            cards = [{"id": name, "object": "model"} for name in sorted(server.models)]
+            cards += [
+                {"id": name, "object": "model", "root": path, "parent": "helpbot"}
+                for name, path in server.loras.items()
+            ]
+            return self._json(200, {"object": "list", "data": cards})
+
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             server.requests.append(
                 {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
             )
             time.sleep(server.delay_s)
+            if self.path in ("/v1/load_lora_adapter", "/v1/unload_lora_adapter"):
+                return self._lora(body)
             if self.path != "/v1/chat/completions":
                 return self._json(404, {"error": {"message": "no such route"}})
             if server.status != 200:
                 return self._json(server.status, {"error": {"message": "engine crashed"}})
-            if body["model"] not in server.models:
+            if body["model"] not in server.models and body["model"] not in server.loras:
                 return self._json(404, {"error": {"message": f"model {body['model']} not found"}})
             if not body.get("stream"):
                 return self._json(200, server.completion(body["model"]))
@@ -115,6 +139,45 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
+
+        def _lora(self, body: dict[str, Any]) -> None:
+            if not server.runtime_lora:
+                return self._json(404, {"detail": "Not Found"})
+            name, path = body.get("lora_name"), body.get("lora_path")
+            if self.path.endswith("/unload_lora_adapter"):
+                if name not in server.loras:
+                    return self._error(
+                        404, "NotFoundError", f"The lora adapter '{name}' cannot be found."
+                    )
+                del server.loras[name]
+                return self._text(f"Success: LoRA adapter '{name}' removed successfully.")
+            if not name or not path:
+                return self._error(
+                    400, "InvalidUserInput", "Both 'lora_name' and 'lora_path' must be provided."
+                )
+            if name in server.loras:
+                return self._error(
+                    400, "InvalidUserInput", f"The lora adapter '{name}' has already been loaded."
+                )
+            if not server.lora_enabled:
+                return self._error(
+                    400, "BadRequestError", "LoRA is not enabled. Use --enable-lora to enable LoRA."
+                )
+            if not os.path.isfile(os.path.join(path, "adapter_config.json")):
+                return self._error(404, "NotFoundError", f"No adapter found for {path}")
+            server.loras[name] = path
+            return self._text(f"Success: LoRA adapter '{name}' added successfully.")
+
+        def _error(self, status: int, kind: str, message: str) -> None:
+            self._json(status, {"error": {"message": message, "type": kind, "code": status}})
+
+        def _text(self, text: str) -> None:
+            data = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
