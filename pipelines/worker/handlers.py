@@ -121,8 +121,7 @@ def train(run: JobRun) -> dict[str, Any]:
     overrides (config fields), base_model, qa_files (for the evaluation)."""
     from knowledge.db import registry
     from knowledge.generation.models import resolve_base_model
-    from pipelines.training.config import load_config
-    from pipelines.training.train import train_adapter
+    from pipelines.training import TrainingCancelled, load_config, train_adapter
 
     dataset_id, dataset_dir, dataset_hash = dataset_dir_for(run)
     overrides = run.payload.get("overrides") or {}
@@ -133,16 +132,17 @@ def train(run: JobRun) -> dict[str, Any]:
     base_model = str(run.payload.get("base_model") or settings.base_model)
     output_dir = settings.adapters_dir / f"job-{run.job_id}-attempt-{run.attempt}"
     run.log(f"training on dataset {dataset_id} into {output_dir}")
-    trained = train_adapter(
-        config,
-        dataset_dir,
-        output_dir,
-        base_model=resolve_base_model(base_model, settings.models_dir),
-        on_step=run.on_step,
-        should_stop=run.should_stop,
-    )
-    if run.should_stop():
-        raise JobStopped(f"training stopped after {run.steps} logged steps")
+    try:
+        trained = train_adapter(
+            config,
+            dataset_dir,
+            output_dir,
+            base_model=resolve_base_model(base_model, settings.models_dir),
+            on_step=run.on_step,
+            should_stop=run.should_stop,
+        )
+    except TrainingCancelled as stopped:
+        raise JobStopped(f"training stopped: {stopped}") from stopped
     metrics = as_plain(trained.metrics)
     version_id = registry.register_candidate(
         run.db,
@@ -172,11 +172,34 @@ def evaluate(run: JobRun) -> dict[str, Any]:
     qa_files = run.payload.get("qa_files") or []
     if not isinstance(qa_files, list):
         raise PayloadError("an evaluate job's 'qa_files' must be a list of paths")
+    answered = 0
+
+    def progress() -> None:
+        nonlocal answered
+        answered += 1
+        if answered % 10 == 0:
+            run.on_step({"step": answered, "answers": answered})
+        # A cancel stops at the next answer (the candidate is then marked failed); a worker
+        # shutting down lets the evaluation finish rather than fail a good candidate.
+        if run.cancel.is_set() or run.lost.is_set():
+            raise JobStopped(f"evaluation cancelled after {answered} answers")
+
     report = evaluate_candidate(
-        _services(run), version_id, qa_files=tuple(Path(p) for p in qa_files)
+        _services(run),
+        version_id,
+        qa_files=tuple(Path(p) for p in qa_files),
+        created_by=run.created_by,
+        on_answer=progress,
     )
-    plain = as_plain(report)
-    return plain if isinstance(plain, dict) else {"report": plain}
+    return {  # the full report, per question, is in the registry under report_id
+        "version_id": report.version_id,
+        "report_id": report.report_id,
+        "passed": report.passed,
+        "gate": as_plain(report.gate),
+        "summary": as_plain(report.summary),
+        "answerers": dict(report.answerers),
+        "questions": dict(report.questions),
+    }
 
 
 DEFAULT_HANDLERS: dict[str, Handler] = {
