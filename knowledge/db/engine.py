@@ -1,18 +1,23 @@
-"""Connecting to SQL: engines (SQLite in WAL mode, or PostgreSQL), sessions, migrations."""
+"""Connecting to SQL: engines (SQLite in WAL mode, or PostgreSQL), sessions, locked migrations."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+
+# One key for every helpbot process migrating one PostgreSQL database (any constant bigint).
+MIGRATION_LOCK_KEY = 0x68656C70626F74  # "helpbot"
 
 
 def make_engine(url: str) -> Engine:
@@ -21,7 +26,13 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # hide_parameters: an SQL error names the statement, never the values bound to it
+        # (question text, user ids), so nothing private reaches logs or exchanges.error.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,7 +45,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class Database:
@@ -51,11 +62,51 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration (idempotent): run at start-up by every process."""
-        upgrade_database(self.engine)
+        """Apply every Alembic migration (idempotent): run at start-up by every process, one
+        at a time (the others wait for the lock, then find nothing left to do)."""
+        with migration_lock(self.engine):
+            upgrade_database(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while migrating: a PostgreSQL advisory lock (session-level, released if the process
+    dies), or an exclusive lock on a file beside a SQLite database."""
+    started = time.monotonic()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            _waited(started)
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _waited(started)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _waited(started: float) -> None:
+    waited = time.monotonic() - started
+    if waited > 1.0:
+        log.info("waited %.1f s for another process's migration", waited)
 
 
 def alembic_config(engine: Engine | None = None) -> Any:
