@@ -29,11 +29,8 @@ def test_an_sql_error_names_the_statement_but_not_the_values_bound_to_it(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     db = Database(database_url)
-    with pytest.raises(SQLAlchemyError) as raised:
-        with db.session() as session:
-            session.execute(
-                text("INSERT INTO no_such_table (question) VALUES (:q)"), {"q": PRIVATE}
-            )
+    with pytest.raises(SQLAlchemyError) as raised, db.session() as session:
+        session.execute(text("INSERT INTO no_such_table (question) VALUES (:q)"), {"q": PRIVATE})
     message = str(raised.value)
     assert "no_such_table" in message
     assert PRIVATE not in message and "harassment" not in message
