@@ -59,9 +59,10 @@ class AudienceResolver:
                 members = self._api.usergroup_members(group_id)
             else:
                 members = self._api.channel_members(group_id)
-        except Exception as error:  # a failed lookup grants nothing extra (fail closed)
+        except Exception as error:  # a failed lookup grants nothing extra (fail closed):
+            # not even a stale cached membership, which may have been revoked since.
             log.warning("membership lookup for %s failed: %s", group_id, type(error).__name__)
-            return cached[1] if cached else set()
+            return set()
         with self._lock:
             self._cache[group_id] = (now, members)
         return members
