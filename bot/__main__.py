@@ -13,6 +13,7 @@ from knowledge.settings import Settings
 
 def build_deps(settings: Settings) -> Deps:
     """Settings -> services -> the answer engine -> what the bot is built from."""
+    from bot.trust import live_grounding_rate
     from knowledge.answering import build_answer_service
     from knowledge.services import Services
 
@@ -21,6 +22,7 @@ def build_deps(settings: Settings) -> Deps:
         config=config_from_settings(settings),
         db=services.db,
         answers=build_answer_service(services),
+        grounding_pass_rate=live_grounding_rate(services.db),
     )
 
 

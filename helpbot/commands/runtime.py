@@ -17,7 +17,14 @@ from knowledge.services import Services
 
 def _bot_deps(svc: Services, answers: AnswerService) -> Deps:
     """The bot shares this process's database and answer engine."""
-    return Deps(config=config_from_settings(svc.settings), db=svc.db, answers=answers)
+    from bot.trust import live_grounding_rate
+
+    return Deps(
+        config=config_from_settings(svc.settings),
+        db=svc.db,
+        answers=answers,
+        grounding_pass_rate=live_grounding_rate(svc.db),  # text streams only from a trusted model
+    )
 
 
 @app.command()

@@ -327,3 +327,33 @@ def delete_vote(session: Session, exchange_id: int, user_id: str) -> bool:
 
 def votes_of(session: Session, exchange_id: int) -> list[Vote]:
     return list(session.scalars(select(Vote).where(Vote.exchange_id == exchange_id)))
+
+
+# --- retention ----------------------------------------------------------------------------------
+def purge_before(session: Session, before: datetime) -> dict[str, int]:
+    """Delete Slack data older than `before`: exchanges (with their votes, and the curation
+    items made from them), conversations left without exchanges, and event claims. Returns
+    the counts deleted per table."""
+    old = select(Exchange.id).where(Exchange.created_at < before)
+    votes = session.execute(delete(Vote).where(Vote.exchange_id.in_(old)))
+    exchanges = session.execute(delete(Exchange).where(Exchange.created_at < before))
+    remaining = select(Exchange.conversation_id).distinct()
+    conversations = session.execute(
+        delete(Conversation).where(
+            Conversation.updated_at < before, Conversation.id.not_in(remaining)
+        )
+    )
+    events = session.execute(delete(SlackEvent).where(SlackEvent.received_at < before))
+    return {
+        "exchanges": int(getattr(exchanges, "rowcount", 0) or 0),
+        "votes": int(getattr(votes, "rowcount", 0) or 0),
+        "conversations": int(getattr(conversations, "rowcount", 0) or 0),
+        "event_claims": int(getattr(events, "rowcount", 0) or 0),
+    }
+
+
+def count_before(session: Session, before: datetime) -> int:
+    """How many exchanges `purge_before` would delete."""
+    return int(
+        session.scalar(select(func.count(Exchange.id)).where(Exchange.created_at < before)) or 0
+    )

@@ -234,3 +234,61 @@ def test_answers_are_found_by_their_message_and_votes_are_one_per_person(db: Dat
         assert (vote.value, vote.reactions) == (-1, ["x"])
         assert store.delete_vote(session, exchange.id, "U2")
         assert store.votes_of(session, exchange.id) == []
+
+
+def _exchange_at(db: Database, reference: str, thread: str, at: datetime) -> int:
+    with db.session() as session:
+        conversation = store.open_conversation(
+            session,
+            team_id="T1",
+            channel_id="C1",
+            thread_ts=thread,
+            kind="channel",
+            started_by="U1",
+            now=at,
+        )
+        exchange = store.add_exchange(
+            session,
+            conversation_id=conversation.id,
+            reference=reference,
+            source="mention",
+            asker_id="U1",
+            question="how much leave?",
+            question_ts=thread,
+            now=at,
+            visibility="thread",
+        )
+        store.save_vote(
+            session,
+            exchange_id=exchange.id,
+            user_id="U2",
+            value=1,
+            source="button",
+            reactions=(),
+            correction=None,
+            now=at,
+        )
+        store.claim_event(
+            session, key=f"msg:{reference}", kind="mention", event_id=None, handled_by="r", now=at
+        )
+        return exchange.id
+
+
+def test_purge_deletes_only_what_is_past_retention(db: Database) -> None:
+    _exchange_at(db, "old", "1.1", NOW - timedelta(days=400))
+    kept = _exchange_at(db, "new", "2.2", NOW - timedelta(days=10))
+    before = NOW - timedelta(days=365)
+    with db.session() as session:
+        assert store.count_before(session, before) == 1
+        counts = store.purge_before(session, before)
+    assert counts == {"exchanges": 1, "votes": 1, "conversations": 1, "event_claims": 1}
+    with db.session() as session:
+        assert [e.id for e in session.query(Exchange)] == [kept]
+        assert len(list(session.query(Vote))) == 1
+        assert len(list(session.query(Conversation))) == 1
+        assert store.purge_before(session, before) == {
+            "exchanges": 0,
+            "votes": 0,
+            "conversations": 0,
+            "event_claims": 0,
+        }
