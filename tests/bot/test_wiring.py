@@ -70,8 +70,6 @@ def test_manifest_matches_what_the_bot_listens_to() -> None:
         "reaction_added",
         "reaction_removed",
         "app_home_opened",
-        "assistant_thread_started",
-        "assistant_thread_context_changed",
     } <= events
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {
@@ -90,4 +88,7 @@ def test_manifest_matches_what_the_bot_listens_to() -> None:
     } <= scopes
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["features"]["assistant_view"]["suggested_prompts"]
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    # The agent experience (messages tab); the legacy assistant panel is documented in it.
+    assert manifest["features"]["agent_view"]["suggested_prompts"]
+    assert "assistant_view" not in manifest["features"]
