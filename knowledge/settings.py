@@ -221,6 +221,16 @@ class Settings(BaseSettings):
     # --- Logging ------------------------------------------------------------------------
     log_level: str = "INFO"
     """Python logging level for every process."""
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per line (time, level, logger, event, fields) for log
+    collectors; `text`: one readable line per event."""
+    health_port: int = 0
+    """Port of the /healthz, /readyz and /metrics server of the console, scheduler and worker
+    (the bot in HTTP mode serves them on its own port). 0: no health server."""
+    health_host: str = "127.0.0.1"
+    """Interface of that server (0.0.0.0 in a container)."""
+    db_connect_timeout_s: float = 60.0
+    """How long a process waits for the database at start before exiting with an error."""
 
     @field_validator("hybrid_alpha")
     @classmethod
