@@ -114,7 +114,7 @@ def claim(
         .scalar_subquery()
     )
     with db.session() as session:
-        job_id = session.execute(
+        job = session.scalars(
             update(Job)
             .where(Job.id == candidate, Job.state == "queued")
             .values(
@@ -125,13 +125,13 @@ def claim(
                 attempts=Job.attempts + 1,
                 error=None,
             )
-            .returning(Job.id)
-            .execution_options(synchronize_session=False)
-        ).scalar()
-        if job_id is None:
+            .returning(Job)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if job is None:
             return None
-        session.execute(update(Worker).where(Worker.id == worker_id).values(current_job_id=job_id))
-        return session.get(Job, job_id, populate_existing=True)
+        session.execute(update(Worker).where(Worker.id == worker_id).values(current_job_id=job.id))
+        return job
 
 
 def heartbeat(
