@@ -1,12 +1,18 @@
-"""Slack bot under a burst: acknowledgement latency, throughput, and exactly-once answers.
+"""Slack bot under a burst: acknowledgement latency, what the asker sees when, Web API calls
+per answer, and exactly-once answers.
 
 A burst of distinct questions from many users is posted, signed, to the bot's real HTTP
-endpoint (uvicorn + Bolt) while a local fake of Slack's Web API records every call. Some
-deliveries are repeated with X-Slack-Retry-Num, as Slack does when an ack is slow. Reported:
-ack latency p50/p99 (Slack's limit is 3 s), events acknowledged per second, answer latency,
-and whether every question got exactly one reply holding its answer.
+endpoint (uvicorn + Bolt) while the strict fake of Slack's Web API records every call. Some
+deliveries are repeated with X-Slack-Retry-Num, as Slack does when an ack is slow. The stub
+model writes its answer at a fixed token rate. Reported per variant (all in one run, the
+chat.update baseline included): ack p50/p99 (Slack's limit is 3 s), first visible step and
+first answer text p50/p95, Web API calls per answer, and whether every question got exactly
+one reply holding its answer. Variants: native streaming from a trusted model (its text
+streams), native streaming from an unevaluated model (steps only, the checked answer at the
+stop), and the chat.update fallback.
 
-    .venv/bin/python -m benchmarks.bench_slack                       # stub answer service
+    .venv/bin/python -m benchmarks.bench_slack                       # the three variants
+    .venv/bin/python -m benchmarks.bench_slack --variants stream-trusted --questions 200
     .venv/bin/python -m benchmarks.bench_slack --real-model --questions 20 --users 10
 
 With --real-model the default engine (Settings: the shipped SmolLM2 on CPU unless configured)
@@ -28,13 +34,21 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import percentile
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.slack_replies import (  # noqa: E402
+    Sent,
+    calls_per_answer,
+    check_answers,
+    visibility,
+)
 from bot.app import build_runtime  # noqa: E402
 from bot.deps import Deps  # noqa: E402
 from bot.http_server import BackgroundServer  # noqa: E402
@@ -43,6 +57,18 @@ from knowledge.db.engine import Database  # noqa: E402
 from tests.bot import slack_payloads as payloads  # noqa: E402
 from tests.bot.conftest import make_config  # noqa: E402
 from tests.bot.fake_slack_api import FakeSlackApi  # noqa: E402
+
+VARIANTS = {
+    "stream-trusted": (True, 0.99),
+    "stream-unevaluated": (True, None),
+    "update-trusted": (False, 0.99),
+}
+"""name -> (native streaming, the model's grounding-pass rate)."""
+ANSWER_TEXT = (
+    "You get **25 days** of paid annual leave per year [1]. Part-time colleagues get the "
+    "same share of their working days, and up to five unused days carry over to the next "
+    "year when your manager agrees before the end of December."
+)
 
 TOPICS = [
     "How many days of annual leave do I get per year?",
@@ -59,12 +85,21 @@ TOPICS = [
 
 
 class StubAnswers:
-    """A fast AnswerService: a fixed cited answer after an optional delay."""
+    """A fake model: writes a fixed cited answer at a fixed token rate (after an optional
+    delay), through on_token as the engine does."""
 
-    def __init__(self, delay_s: float) -> None:
+    def __init__(self, delay_s: float, tokens: int = 0, token_rate: float = 40.0) -> None:
         self.delay_s = delay_s
+        self.tokens = tokens
+        self.token_rate = token_rate
         self.calls = 0
         self._lock = threading.Lock()
+
+    def text(self) -> str:
+        count = max(self.tokens, 8)
+        vocabulary = ANSWER_TEXT.split(" ")
+        words = [vocabulary[n % len(vocabulary)] for n in range(count)]
+        return " ".join(words)
 
     def answer(
         self,
@@ -78,6 +113,14 @@ class StubAnswers:
             self.calls += 1
         if self.delay_s:
             time.sleep(self.delay_s)
+        text = self.text()
+        started = time.perf_counter()
+        if self.tokens and on_token is not None:
+            for n, word in enumerate(text.split(" ")):
+                wait = started + n / self.token_rate - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                on_token(word if n == 0 else " " + word)
         citation = Citation(
             number=1,
             source="annual-leave.md",
@@ -91,13 +134,13 @@ class StubAnswers:
             quote="25 days",
         )
         return Answer(
-            text="You get **25 days** of annual leave [1].",
+            text=text,
             citations=(citation,),
             confidence=0.9,
             abstained=False,
             model_version="stub",
             standalone_question=question,
-            timings={"total": self.delay_s},
+            timings={"total": self.delay_s + time.perf_counter() - started},
         )
 
 
@@ -120,23 +163,6 @@ class CountingService:
         with self._lock:
             self.calls += 1
         return self.inner.answer(question, asker, history, on_token=on_token)
-
-
-@dataclass
-class Sent:
-    ts: str
-    channel: str
-    status: int
-    ack_s: float
-    sent_at: float
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def real_service(data_dir: Path) -> tuple[AnswerService, Database, dict[str, Any]]:
@@ -215,55 +241,9 @@ def deliver(
     return results, started, wall
 
 
-def check_answers(slack: FakeSlackApi, sent: list[Sent], answer_marker: str) -> dict[str, Any]:
-    """Every question: exactly one bot message in its thread, whose final content answers."""
-    questions = {(s.channel, s.ts) for s in sent}
-    posts: dict[tuple[str, str], list[Any]] = {}
-    for call in slack.calls_to("chat.postMessage"):
-        key = (call.args.get("channel"), call.args.get("thread_ts"))
-        posts.setdefault(key, []).append(call)  # type: ignore[arg-type]
-    finals: dict[str, Any] = {}
-    for call in slack.calls_to("chat.update"):
-        finals[call.args["ts"]] = call
-    counts = {key: len(posts.get(key, [])) for key in questions}
-    answered, errors = 0, 0
-    for key in questions:
-        if counts[key] != 1:
-            continue
-        post = posts[key][0]
-        final = finals.get(post.response.get("ts"), post)
-        text = str(final.args.get("text", ""))
-        answered += answer_marker in text or "Sources" in json.dumps(final.args.get("blocks"))
-        errors += text.startswith(":warning:")
-    return {
-        "questions": len(questions),
-        "with_exactly_one_reply": sum(c == 1 for c in counts.values()),
-        "with_two_or_more_replies": sum(c > 1 for c in counts.values()),
-        "without_reply": sum(c == 0 for c in counts.values()),
-        "replies_holding_an_answer": answered,
-        "error_replies": errors,
-    }
-
-
-def answer_latencies(slack: FakeSlackApi, sent: list[Sent]) -> list[float]:
-    """Seconds from first sending a question to its reply's last update (one monotonic clock)."""
-    reply_ts = {
-        (c.args.get("channel"), c.args.get("thread_ts")): c.response.get("ts")
-        for c in slack.calls_to("chat.postMessage")
-    }
-    last_update = {c.args["ts"]: c.at for c in slack.calls_to("chat.update")}
-    first_sent: dict[tuple[str, str], float] = {}
-    for s in sent:
-        first_sent[(s.channel, s.ts)] = min(s.sent_at, first_sent.get((s.channel, s.ts), s.sent_at))
-    return [
-        last_update[reply_ts[key]] - sent_at
-        for key, sent_at in first_sent.items()
-        if reply_ts.get(key) in last_update
-    ]
-
-
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    logging.basicConfig(level=logging.WARNING)
+def run(args: argparse.Namespace, variant: str) -> dict[str, Any]:
+    """One burst against a fresh bot, database and fake Slack."""
+    streaming, rate = VARIANTS[variant]
     work = Path(tempfile.mkdtemp(prefix="bench-slack-"))
     info: dict[str, Any] = {}
     if args.real_model:
@@ -275,21 +255,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         db = Database(f"sqlite:///{work / 'helpbot.db'}")
         db.upgrade()
-        answers = StubAnswers(args.stub_delay_ms / 1000)
+        answers = StubAnswers(args.stub_delay_ms / 1000, args.tokens, args.token_rate)
         workers = args.answer_workers or 4
         marker = "25 days"
     slack = FakeSlackApi().start()
+    channels = [f"C{n:04d}" for n in range(10)]
+    for channel in channels:
+        slack.add_channel(channel)
     config = replace(
         make_config(slack),
         rate_limit_per_minute=max(10, args.questions),
         answer_workers=workers,
         answer_timeout_s=3600.0,
         instance_id="bench",
+        streaming=streaming,
+        stream_interval_s=args.stream_interval,
     )
-    runtime = build_runtime(Deps(config=config, db=db, answers=answers))
+    deps = Deps(config=config, db=db, answers=answers, grounding_pass_rate=lambda: rate)
+    runtime = build_runtime(deps)
     server = BackgroundServer(runtime.app).start()
     try:
-        channels = [f"C{n:04d}" for n in range(10)]
         events = [
             payloads.event_body(
                 payloads.mention(
@@ -307,32 +292,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         drained = runtime.drain(args.timeout)
         total = time.perf_counter() - origin
         acks = [s.ack_s * 1000 for s in sent]
-        latencies = answer_latencies(slack, sent)
         exactly_once = check_answers(slack, sent, marker)
         return {
+            "variant": variant,
             "mode": "real-model" if args.real_model else "stub",
+            "streaming": streaming,
+            "grounding_pass_rate": rate,
             "questions": args.questions,
-            "users": args.users,
             "redeliveries": len(retries),
-            "concurrency": args.concurrency,
-            "sender_processes": args.processes,
             "answer_workers": workers,
-            "cpus": os.cpu_count(),
             "http_statuses": sorted({s.status for s in sent}),
             "ack_ms": {
                 "p50": round(statistics.median(acks), 2),
-                "p99": round(percentile(acks, 99), 2),
+                "p99": round(percentile(acks, 0.99), 2),
                 "max": round(max(acks), 2),
                 "slack_limit": 3000,
             },
             "events_acked_per_s": round(len(sent) / wall, 1),
-            "burst_s": round(wall, 3),
             "all_answered_s": round(total, 2) if drained else None,
-            "answers_per_s": round(args.questions / total, 2) if drained else None,
-            "answer_latency_s": {
-                "p50": round(statistics.median(latencies), 3) if latencies else None,
-                "p99": round(percentile(latencies, 99), 3) if latencies else None,
-            },
+            **visibility(slack, sent, marker),
+            "web_api_calls_per_answer": calls_per_answer(slack, args.questions),
             "answer_service_calls": answers.calls,
             "exactly_once": exactly_once,
             "ok": bool(
@@ -351,8 +330,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--questions", type=int, default=60)
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=sorted(VARIANTS),
+        default=list(VARIANTS),
+        help="what to run, one fresh bot each (default: all three, in one run)",
+    )
+    parser.add_argument("--tokens", type=int, default=40, help="tokens per stub answer")
+    parser.add_argument("--token-rate", type=float, default=40.0, help="stub tokens per second")
+    parser.add_argument(
+        "--stream-interval",
+        type=float,
+        default=0.5,
+        help="seconds between two text updates (BotConfig.stream_interval_s)",
+    )
     parser.add_argument(
         "--concurrency", type=int, default=50, help="simultaneous HTTP deliveries (Slack's side)"
     )
@@ -387,9 +381,10 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=3600.0, help="seconds to wait for every answer"
     )
     args = parser.parse_args(argv)
-    result = run(args)
-    print(json.dumps(result, indent=2))
-    return 0 if result["ok"] else 1
+    logging.basicConfig(level=logging.WARNING)
+    results = [run(args, variant) for variant in args.variants]
+    print(json.dumps({"cpus": os.cpu_count(), "runs": results}, indent=2))
+    return 0 if all(r["ok"] for r in results) else 1
 
 
 if __name__ == "__main__":
