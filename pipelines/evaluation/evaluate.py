@@ -3,7 +3,9 @@
 `evaluate_candidate` asks each distinct answerer every question (the test split of the
 version's dataset, the approved golden set, the configured QA files), scores them with the
 one answer-metric implementation, runs the gate against the live answerer and stores the
-report. A candidate that cannot be loaded (corrupt adapter, other base model) is marked
+report. The bootstrap evaluation (the base model while the extractive answerer is live) also
+promotes the base model when it passes the gate: what serves is chosen by measurement.
+A candidate that cannot be loaded (corrupt adapter, other base model) is marked
 failed with the reason; the live answerer is never touched.
 """
 
@@ -112,7 +114,21 @@ def evaluate_candidate(
         created_by=created_by,
     )
     logger.info("evaluated %s: gate %s", version_id, "passed" if report.passed else "failed")
-    return replace(report, report_id=report_id)
+    promoted = _bootstrap_promotion(db, candidate, live, report.passed)
+    return replace(report, report_id=report_id, promoted=promoted)
+
+
+BOOTSTRAP_ACTOR = "bootstrap-evaluation"
+
+
+def _bootstrap_promotion(
+    db: Any, candidate: registry.VersionInfo, live: registry.VersionInfo | None, passed: bool
+) -> bool:
+    """The base model replaces the extractive answerer on its first passing evaluation."""
+    if not passed or candidate.kind != "base" or live is None or live.kind != "extractive":
+        return False
+    registry.promote(db, candidate.id, actor=BOOTSTRAP_ACTOR)
+    return True
 
 
 def _run(

@@ -37,6 +37,8 @@ class EvaluationReport:
     per_question: dict[str, dict[str, Any]] = field(default_factory=dict)
     """question id -> answerer -> its answer as `answer_json` shows it."""
     report_id: int | None = None
+    promoted: bool = False
+    """Whether this evaluation made the candidate live (the bootstrap evaluation only)."""
 
     @property
     def summary(self) -> dict[str, Any]:

@@ -110,6 +110,7 @@ def test_a_candidate_is_evaluated_on_every_source_and_gated(
 
     assert report.questions == {"test": 1, "golden": 1, "handbook_qa": 2}
     assert report.answerers == {"candidate": v1, "live": "extractive", "base": "base"}
+    assert report.promoted is False
     overall = report.figures["all"]
     assert overall["candidate"]["questions"] == 4
     assert overall["live"]["grounding_pass_rate"] is None  # the extractive answerer has no model
@@ -146,8 +147,9 @@ def test_the_bootstrap_evaluation_can_make_the_base_model_live(
     )
 
     assert report.answerers == {"candidate": "base", "live": "extractive", "base": "base"}
-    assert report.passed
-    assert registry.promote(services.db, "base", actor="bootstrap").to_version == "base"
+    assert report.passed and report.promoted
+    assert registry.live_version_id(services.db) == "base"
+    assert registry.promotions(services.db)[0].actor == "bootstrap-evaluation"
 
 
 def test_a_corrupt_adapter_fails_the_version_and_keeps_the_live_one(
