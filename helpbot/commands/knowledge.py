@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from helpbot.app import app, console, db_app, docs_app, err, progress, services
 from knowledge.ingest import FileResult, SourceFile, walk
+from knowledge.redaction import display_value
 from knowledge.retrieval import Passage
 from knowledge.settings import Settings
 from knowledge.stores.base import EVERYONE
@@ -326,7 +328,7 @@ def config() -> None:
     docs = _field_docs()
     for name in Settings.model_fields:
         value = getattr(settings, name)
-        table.add_row(f"HELPBOT_{name.upper()}", str(value), docs.get(name, ""))
+        table.add_row(f"HELPBOT_{name.upper()}", Text(display_value(value)), docs.get(name, ""))
     console.print(table)
 
 
