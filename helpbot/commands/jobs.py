@@ -197,13 +197,14 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run at most one job, then exit.")] = False,
 ) -> None:
     """Run a job worker (as `python -m pipelines.worker`): claims queued jobs until stopped."""
-    from pipelines.worker.process import build_worker, parse_kinds, serve
+    from pipelines.worker.process import build_worker, parse_kinds, run_process
 
     try:
         wanted = parse_kinds(kinds)
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    loop = build_worker(services(), kinds=wanted, worker_id=worker_id)
+    svc = services()
+    loop = build_worker(svc, kinds=wanted, worker_id=worker_id)
     console.print(f"worker {loop.worker_id} runs {', '.join(loop.kinds)}; Ctrl-C stops it")
-    serve(loop, once=once)
+    run_process(loop, svc.settings, once=once)

@@ -19,6 +19,11 @@ from sqlalchemy.orm import aliased
 
 from knowledge.db.engine import Database
 from knowledge.db.job_models import FINAL_STATES, Job, JobLog, JobMetric, Worker
+from knowledge.db.job_workers import list_workers as list_workers  # re-exported: one queue API
+from knowledge.db.job_workers import live_workers as live_workers
+from knowledge.db.job_workers import register_worker as register_worker
+from knowledge.db.job_workers import worker_heartbeat as worker_heartbeat
+from knowledge.db.job_workers import worker_stopped as worker_stopped
 from knowledge.db.models import utcnow
 
 JOB_KINDS = ("dataset_build", "train", "evaluate")
@@ -365,59 +370,3 @@ def logs_for(db: Database, job_id: int, *, after_id: int = 0, limit: int = 1000)
                 .limit(limit)
             )
         )
-
-
-# --- workers ------------------------------------------------------------------------------
-def register_worker(
-    db: Database,
-    worker_id: str,
-    *,
-    host: str,
-    pid: int | None,
-    kinds: Sequence[str],
-    now: datetime | None = None,
-) -> None:
-    """Announce (or re-announce) a worker; it counts as alive while it heartbeats."""
-    now = now or utcnow()
-    with db.session() as session:
-        worker = session.get(Worker, worker_id) or Worker(id=worker_id)
-        worker.host, worker.pid, worker.kinds = host, pid, list(kinds)
-        worker.started_at, worker.heartbeat_at = now, now
-        worker.current_job_id, worker.stopped_at = None, None
-        session.add(worker)
-
-
-def worker_heartbeat(db: Database, worker_id: str, *, now: datetime | None = None) -> None:
-    with db.session() as session:
-        session.execute(
-            update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now or utcnow())
-        )
-
-
-def worker_stopped(db: Database, worker_id: str, *, now: datetime | None = None) -> None:
-    with db.session() as session:
-        session.execute(
-            update(Worker)
-            .where(Worker.id == worker_id)
-            .values(stopped_at=now or utcnow(), current_job_id=None)
-        )
-
-
-def live_workers(
-    db: Database, *, within: timedelta = timedelta(seconds=60), now: datetime | None = None
-) -> list[Worker]:
-    """Workers that heartbeat within `within` and did not stop: empty means "no worker alive"."""
-    cutoff = (now or utcnow()) - within
-    with db.session() as session:
-        return list(
-            session.scalars(
-                select(Worker)
-                .where(Worker.heartbeat_at >= cutoff, Worker.stopped_at.is_(None))
-                .order_by(Worker.id)
-            )
-        )
-
-
-def list_workers(db: Database) -> list[Worker]:
-    with db.session() as session:
-        return list(session.scalars(select(Worker).order_by(Worker.heartbeat_at.desc())))

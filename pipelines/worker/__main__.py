@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Sequence
 
 from knowledge.db.jobs import JOB_KINDS
+from knowledge.observability import configure_logging
 from knowledge.services import Services
 from knowledge.settings import Settings
-from pipelines.worker.process import build_worker, parse_kinds, serve
+from pipelines.worker.process import build_worker, parse_kinds, run_process
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -25,9 +25,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:
         parser.error(str(exc))
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     worker = build_worker(Services.from_settings(settings), kinds=kinds, worker_id=args.worker_id)
-    serve(worker, once=args.once)
+    run_process(worker, settings, once=args.once)
 
 
 if __name__ == "__main__":

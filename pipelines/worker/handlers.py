@@ -25,14 +25,14 @@ class PayloadError(ValueError):
 
 def _services(run: JobRun) -> Any:
     if run.services is None:
-        raise PayloadError(f"a {run.kind} job needs the worker's services (settings, stores)")
+        raise PayloadError(f"{run.kind} jobs need the worker's services (settings, stores)")
     return run.services
 
 
 def _text(payload: Mapping[str, Any], name: str, kind: str) -> str:
     value = payload.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise PayloadError(f"a {kind} job needs {name!r} in its payload")
+        raise PayloadError(f"{kind} jobs need {name!r} in their payload")
     return value
 
 
@@ -119,11 +119,11 @@ def train(run: JobRun) -> dict[str, Any]:
     """Fine-tune a LoRA adapter on a dataset version, register it as a candidate, queue its
     evaluation. Payload: dataset_version_id, optional config (profile or YAML path),
     overrides (config fields), base_model, qa_files (for the evaluation)."""
+    dataset_id, dataset_dir, dataset_hash = dataset_dir_for(run)  # before loading torch
     from knowledge.db import registry
     from knowledge.generation.models import resolve_base_model
     from pipelines.training import TrainingCancelled, load_config, train_adapter
 
-    dataset_id, dataset_dir, dataset_hash = dataset_dir_for(run)
     overrides = run.payload.get("overrides") or {}
     if not isinstance(overrides, Mapping):
         raise PayloadError("a train job's 'overrides' must be a mapping of config fields")
@@ -166,9 +166,9 @@ def train(run: JobRun) -> dict[str, Any]:
 
 def evaluate(run: JobRun) -> dict[str, Any]:
     """Evaluate a registered candidate against the live answerer and the base model."""
+    version_id = _text(run.payload, "version_id", "evaluate")  # before loading models
     from pipelines.evaluation import evaluate_candidate
 
-    version_id = _text(run.payload, "version_id", "evaluate")
     qa_files = run.payload.get("qa_files") or []
     if not isinstance(qa_files, list):
         raise PayloadError("an evaluate job's 'qa_files' must be a list of paths")

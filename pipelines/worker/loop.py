@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import Counter
+
 from knowledge.db import jobs
 from knowledge.db.engine import Database
 from knowledge.db.job_models import Job
@@ -21,6 +23,10 @@ if TYPE_CHECKING:
     from knowledge.services import Services
 
 log = logging.getLogger(__name__)
+
+JOBS_RUN = Counter(
+    "helpbot_worker_jobs", "Jobs this process's worker ran, by outcome", ["kind", "outcome"]
+)
 
 
 class JobStopped(Exception):  # a signal, not an error
@@ -200,7 +206,9 @@ class Worker:
         beating.start()
         log.info("job %s (%s) started, attempt %s", job.id, job.kind, job.attempts)
         try:
-            return self._settle(run, self.handlers[job.kind])
+            outcome = self._settle(run, self.handlers[job.kind])
+            JOBS_RUN.labels(kind=job.kind, outcome=outcome).inc()
+            return outcome
         finally:
             beats.set()
             beating.join()
