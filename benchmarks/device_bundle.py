@@ -14,10 +14,16 @@ converted) does not fit, so the bundle carries what generation speed depends on 
   are those of real answers.
 - `wheels/`: langchain-core and its dependencies for Python 3.12, installed there only when
   missing (our generation code speaks langchain's message types).
+- `models/qwen2.5-0.5b/`: Qwen2.5-0.5B's published architecture (config only) with the SmolLM2
+  tokenizer, for training throughput at 0.5B (ids stay inside its larger vocabulary).
+- `training-wheels/`: the exact transformers, TRL, PEFT, accelerate, datasets and hub client
+  versions installed here (no dependencies), so the GPU trainer runs the same code as the CPU
+  one whatever the device has preinstalled.
 
 Then, with the bundle carried:
 
     run(command="bash benchmarks/device_run.sh", carry=["benchmarks/device-bundle"])
+    run(command="bash benchmarks/gpu_run.sh", carry=["benchmarks/device-bundle"])  # everything
 """
 
 from __future__ import annotations
@@ -45,6 +51,73 @@ MODEL_FILES = (
 )
 DEVICE_PYTHON = "3.12"
 """The GPU machine's Python (OFFLINE.md); wheels are fetched for it."""
+
+
+QWEN_0_5B = {
+    "architectures": ["Qwen2ForCausalLM"],
+    "model_type": "qwen2",
+    "hidden_act": "silu",
+    "hidden_size": 896,
+    "intermediate_size": 4864,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 14,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 32768,
+    "max_window_layers": 24,
+    "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0,
+    "sliding_window": 32768,
+    "use_sliding_window": False,
+    "tie_word_embeddings": True,
+    "vocab_size": 151936,
+    "attention_dropout": 0.0,
+    "initializer_range": 0.02,
+    "bos_token_id": 151643,
+    "eos_token_id": 151643,
+}
+"""Qwen2.5-0.5B's architecture as published in its config.json (no weights: random there)."""
+
+TRAINING_PACKAGES = (
+    "transformers",
+    "trl",
+    "peft",
+    "accelerate",
+    "datasets",
+    "huggingface-hub",
+    "tokenizers",
+    "safetensors",
+)
+"""Carried at this machine's versions, installed --no-deps on the device (see gpu_run.sh)."""
+
+
+def qwen_files(target: Path, tokenizer_from: Path) -> Path:
+    """Qwen2.5-0.5B's config with the SmolLM2 tokenizer, for random-weight training runs."""
+    folder = target / "qwen2.5-0.5b"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(QWEN_0_5B, indent=2), encoding="utf-8")
+    for name in MODEL_FILES:
+        if name.startswith(("tokenizer", "special_tokens", "chat_template")):
+            source = tokenizer_from / name
+            if source.is_file():
+                shutil.copy2(source, folder / name)
+    return folder
+
+
+def training_wheels(target: Path) -> None:
+    """The training stack at this machine's versions, for the device's Python, no dependencies."""
+    from importlib.metadata import version
+
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--dest", str(target), "--only-binary=:all:",
+            "--python-version", DEVICE_PYTHON,
+            "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_17_x86_64",
+            *(f"{name}=={version(name)}" for name in TRAINING_PACKAGES),
+        ],
+        check=True,
+    )  # fmt: skip
 
 
 def model_files(target: Path, scratch: Path) -> Path:
@@ -120,16 +193,24 @@ def main(argv: list[str] | None = None) -> None:
         help="where the shipped model is (or gets) converted (default: data/models)",
     )
     parser.add_argument("--no-wheels", action="store_true", help="skip downloading wheels")
+    parser.add_argument(
+        "--no-prompts", action="store_true", help="skip the real prompts (built-in ones are used)"
+    )
     args = parser.parse_args(argv)
 
     args.out.mkdir(parents=True, exist_ok=True)
     folder = model_files(args.out / "models", args.models_dir)
     print(f"model config and tokenizer: {folder}")
-    count = prompts(args.out / "prompts.jsonl")
-    print(f"prompts: {count} -> {args.out / 'prompts.jsonl'}")
+    print(f"qwen config: {qwen_files(args.out / 'models', folder)}")
+    if not args.no_prompts:
+        count = prompts(args.out / "prompts.jsonl")
+        print(f"prompts: {count} -> {args.out / 'prompts.jsonl'}")
     if not args.no_wheels:
         wheels(args.out / "wheels")
         print(f"wheels: {len(list((args.out / 'wheels').glob('*.whl')))} -> {args.out / 'wheels'}")
+        training_wheels(args.out / "training-wheels")
+        carried = sorted(p.name for p in (args.out / "training-wheels").iterdir())
+        print(f"training wheels: {carried}")
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
     print(f"bundle: {size / 2**20:.1f} MiB (the device carries at most 64 MiB)")
 
