@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 import httpx
 
 from knowledge.db.scheduling import FileState
-from knowledge.ingest import SourceFile, walk
+from knowledge.ingest import SourceFile, read_regular_file, walk
 
 SourceKind = Literal["folder", "http"]
 
@@ -96,7 +96,7 @@ def scan_folder(root: Path, known: Mapping[str, FileState], *, deep: bool) -> Sc
             scan.unchanged.append(uri)
             continue
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = hashlib.sha256(read_regular_file(path)).hexdigest()
         except OSError:
             digest = None  # the ingestor reports the read error on the document
         now = FileState(
