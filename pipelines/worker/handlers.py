@@ -101,10 +101,24 @@ def dataset_build(run: JobRun) -> dict[str, Any]:
 
 
 def dataset_dir_for(run: JobRun) -> tuple[str, Path, str]:
-    """The dataset's id, its folder and its content hash (from its manifest)."""
+    """The dataset's id, its folder and its content hash: from the dataset registry, else
+    (a folder copied in by hand, or `dataset_dir` in the payload) from its manifest."""
+    from knowledge.db import dataset_versions
+
     dataset_id = _text(run.payload, "dataset_version_id", "train")
+    explicit = run.payload.get("dataset_dir")
+    if not explicit:
+        with run.db.session() as session:
+            try:
+                row = dataset_versions.get_dataset(session, dataset_id)
+            except dataset_versions.DatasetNotFoundError:
+                row = None
+            if row is not None:
+                if not Path(row.path).is_dir():
+                    raise PayloadError(f"dataset {dataset_id}'s folder {row.path} is missing")
+                return dataset_id, Path(row.path), row.content_hash
     settings = _services(run).settings
-    folder = Path(run.payload.get("dataset_dir") or settings.data_dir / "datasets" / dataset_id)
+    folder = Path(explicit or settings.data_dir / "datasets" / dataset_id)
     manifest = folder / "manifest.json"
     try:
         content_hash = str(json.loads(manifest.read_text(encoding="utf-8"))["content_hash"])
