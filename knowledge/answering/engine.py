@@ -22,6 +22,7 @@ from knowledge.answering.citations import (
     stale_notes,
     trim_answer,
 )
+from knowledge.answering.claims import unsupported_claims
 from knowledge.answering.extractive import asks_for_quantity, extractive_answer
 from knowledge.answering.models import Answer, Asker, OnToken, Turn
 from knowledge.answering.prompts import build_messages, leaks_prompt
@@ -222,11 +223,12 @@ class AnswerEngine:
     ) -> _Draft | None:
         """The generated answer if it passes the grounding check, else the extractive one.
 
-        Every fact must be in a passage the answer cites. An uncited answer's facts are cited
-        for it only when each sentence's facts restate the one passage row the question is
-        about (`attribute`): a number that some passage has in another row (the wrong row) is
-        not grounded. An answer stating no fact must not leave out the figure of the passage
-        sentence that best answers the question.
+        Every fact must be in a passage the answer cites, and every negation, yes/no or
+        existence claim must be said, with the same polarity, by one of its sentences. An
+        uncited answer's facts are cited for it only when each sentence's facts restate the one
+        passage row the question is about (`attribute`): a number that some passage has in
+        another row (the wrong row) is not grounded. An answer stating no fact must not leave
+        out the figure of the passage sentence that best answers the question.
         """
         text = trim_answer(generation.text, self.options.max_answer_words)
         if abstention.model_declined(text):
@@ -252,6 +254,8 @@ class AnswerEngine:
             problem = "no amount, date or duration where the best passage row states one"
         elif not result.ok:
             problem = f"{len(result.unsupported)} unsupported facts"
+        elif unsupported_claims(text, [passage_support(p) for p in (cited or prompted)]):
+            problem = "a negation, yes/no or existence claim no passage states"
         elif not numbers:
             problem = "no overlap with any passage"
         if problem is not None:

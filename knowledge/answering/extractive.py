@@ -7,42 +7,27 @@ one, and a small prior for the passage's rank. A question of two parts ("How muc
 when ...?") gets a sentence for each. The answer quotes them with their citation numbers:
 short, never whole passages.
 
-The tokenizer (`terms`) is shared with abstention's term coverage.
+The words (`terms`: Snowball stems without stop words, from knowledge.answering.analysis) are
+shared with abstention's term coverage.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from knowledge.answering.analysis import STOPWORDS, stem, terms, tokens, word_pairs
 from knowledge.answering.grounding import extract_facts
 from knowledge.retrieval import Passage
 
-_STOPWORD_TEXT = """
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-get gets got had has have having he her here hers him his how i if in into is it its itself
-just me more most my myself no nor not now of off on once only or other our ours out over
-own same she should so some such than that the their theirs them then there these they this
-those through to too under until up very was we were what when where which while who whom
-why will with would you your yours yourself northwind labs company employee employees much
-many long quickly soon often early big time much need want please know also i'm i've
-i'd it's what's let
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-"""Words that say nothing about a question's topic (the company's own name included)."""
 QUANTITY_QUESTION = re.compile(
     r"\b(how (?:many|much|long|quickly|soon|often|early|big|far|old)|when|what time|"
     r"by when|up to what|what value|deadline|until|minimum|maximum|limit|budget|cap|allowance|"
     r"rate|percentage|amount)\b",
     re.I,
 )
-_POSSESSIVE = re.compile(r"(?<=\w)'s\b|(?<=s)'(?=\W|$)")
-_IRREGULAR = {"paid": "pay"}
 _LIST_NUMBER = re.compile(r"^\d{1,2}[.)]\s+")  # "1. Tell your manager ..." states no "1."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(€£$])")
 # "..., and by when must it be taken?": a second question in the same message.
@@ -59,6 +44,8 @@ _WHEN = re.compile(
 MAX_WORDS = 70
 SHORT_SENTENCE = 7
 SECOND_SENTENCE_SHARE = 0.4
+CONTEXT_WEIGHT = 0.5
+"""A question word found only in the sentence's title or headings weighs this share."""
 PAIR_WEIGHT = 0.5
 """Two question words side by side in a sentence ("birthing parent") add this share of the
 rarer one's weight again: the phrase, not just its words."""
@@ -72,6 +59,8 @@ class Sentence:
     number: int
     position: int
     partial: bool
+    context: frozenset[str] = frozenset()
+    """Content words of the passage's title and section headings: what the sentence is under."""
 
 
 @dataclass(frozen=True)
@@ -83,47 +72,7 @@ class ExtractiveAnswer:
     score: float
 
 
-def stem(word: str) -> str:
-    """A crude stemmer: enough to match 'claims'/'claim', 'submitting'/'submit', 'days'/'day',
-    'acknowledged'/'acknowledgement', 'yearly'/'year' and 'paid'/'pay'."""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) <= 4:
-        # "days", "pays", "fees"; not "bus", "plus", "less".
-        return word[:-1] if len(word) == 4 and word[-1] == "s" and word[-2] not in "su" else word
-    if word.endswith("ies") or word.endswith("ied"):
-        word = word[:-3] + "y"
-    elif word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    if word.endswith("ment") and len(word) > 8:
-        word = word[:-4]  # "acknowledgement", "reimbursement", "agreement"
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 3:
-            word = word[: -len(suffix)]
-            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-                word = word[:-1]  # "submitt" -> "submit"
-            break
-    word = word[:-1] if word.endswith("e") and len(word) > 4 else word
-    return word[:-2] if word.endswith("ly") and len(word) > 5 else word  # "yearly"
-
-
-def tokens(text: str) -> list[str]:
-    """The lower-case words of `text`, accents folded ("António" -> "antonio"), possessives
-    dropped ("Northwind's", "employees'") and hyphenated words split ("on-call")."""
-    folded = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
-    plain = _POSSESSIVE.sub("", folded.encode("ascii", "ignore").decode()).lower()
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", plain)
-
-
-def terms(text: str) -> set[str]:
-    """Content-word stems of `text`."""
-    return {stem(w) for w in tokens(text) if w not in STOPWORDS and len(w) > 1}
-
-
-def word_pairs(text: str) -> set[tuple[str, str]]:
-    """Stems of content words that stand side by side in `text` ("birthing parent")."""
-    stems = [stem(w) if w not in STOPWORDS and len(w) > 1 else "" for w in tokens(text)]
-    return {(a, b) for a, b in itertools.pairwise(stems) if a and b}
+__all__ = ["STOPWORDS", "stem", "terms", "tokens", "word_pairs"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +100,7 @@ def sentences(passages: Sequence[Passage]) -> list[Sentence]:
     """
     found: list[Sentence] = []
     for number, passage in enumerate(passages, start=1):
+        context = frozenset(terms(f"{passage.title}\n{passage.section}"))
         for line_index, line in enumerate(passage.text.splitlines()):
             pieces: list[str] = []
             for piece in _SENTENCE_END.split(_LIST_NUMBER.sub("", line.strip())):
@@ -165,7 +115,7 @@ def sentences(passages: Sequence[Passage]) -> list[Sentence]:
                     continue  # a heading or a label, not an answer
                 # A chunk may start mid-sentence (overlap with the previous chunk).
                 partial = line_index == 0 and index == 0 and text[:1].islower()
-                found.append(Sentence(text, number, len(found), partial))
+                found.append(Sentence(text, number, len(found), partial, context))
     return found
 
 
@@ -197,6 +147,10 @@ def score_sentence(sentence: Sentence, query: Query, idf: dict[str, float]) -> f
     if not overlap:
         return 0.0
     score = sum(idf.get(term, 1.0) for term in overlap)
+    # Question words only its headings say ("Military leave" over "15 days each year") count
+    # for less: the heading places the sentence, the sentence must still say something.
+    under = (query.terms & sentence.context) - overlap
+    score += CONTEXT_WEIGHT * sum(idf.get(term, 1.0) for term in under)
     phrases = query.pairs & word_pairs(sentence.text)
     score += PAIR_WEIGHT * sum(min(idf.get(a, 1.0), idf.get(b, 1.0)) for a, b in phrases)
     if query.wants_quantity:

@@ -2,7 +2,8 @@
 
 Pure functions. Facts are extracted into normalised keys so that "EUR 1,200", "€1200" and
 "1,200 euros" compare equal, as do "2027-03-31", "31 March 2027" and "March 31, 2027", or
-"three days" and "3 working days".
+"three days" and "3 working days". Spelled numbers are turned into digits by text2num first
+("sixteen weeks" -> "16 weeks", "twenty-five days" -> "25 days").
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from text_to_num import alpha2digit
 
 FactKind = Literal["money", "percent", "time", "date", "duration", "number"]
 
@@ -118,6 +121,12 @@ PATTERNS: list[tuple[FactKind, re.Pattern[str]]] = [
     ("duration", re.compile(rf"\b(?P<num>{_WORD_NUM})[\s-]+{_FILLER}(?P<unit>{_UNIT})", re.I)),
     ("number", re.compile(rf"(?<![\w.,:-])(?P<num>{_NUM})(?:st|nd|rd|th)?(?![\w]|[.,]\d)")),
 ]
+_SPELLED = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million)\b",
+    re.I,
+)
 CITATION = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 # "1." or "2)" opening a line numbers a list item; it states nothing.
 LIST_NUMBER = re.compile(r"^([ \t]*)\d{1,2}[.)](?=[ \t])", re.M)
@@ -176,6 +185,14 @@ def _key(kind: FactKind, match: re.Match[str]) -> str:
     return number_value(groups["num"])
 
 
+def digits(text: str) -> str:
+    """`text` with its spelled numbers written in digits ("twenty-five days" -> "25 days");
+    the small ones standing alone ("one of the rules") are left as words."""
+    if not _SPELLED.search(text):
+        return text
+    return str(alpha2digit(text, "en"))
+
+
 def extract_facts(text: str) -> list[Fact]:
     """The numbers, amounts, percentages, dates, times and durations stated in `text`.
 
@@ -183,7 +200,7 @@ def extract_facts(text: str) -> list[Fact]:
     character belongs to at most one fact: the most specific pattern wins ("EUR 1,200" is
     money, not also the number 1200).
     """
-    text = LIST_NUMBER.sub(r"\1", CITATION.sub(" ", text))
+    text = LIST_NUMBER.sub(r"\1", CITATION.sub(" ", digits(text)))
     taken = [False] * len(text)
     facts: list[tuple[int, Fact]] = []
     for kind, pattern in PATTERNS:

@@ -169,9 +169,11 @@ def test_word_forms_match_across_question_and_policy() -> None:
     assert term_coverage("Bereavement leave for my grandmother?", [bereavement]) == 1.0
     assert content_terms("Do we get Santo António off?") == {"santo", "antonio"}
     assert content_terms("Does Northwind match employees' charitable donations?") == {
+        "northwind",
         "match",
-        "charitabl",
-        "donation",
+        "employe",
+        "charit",
+        "donat",
     }
 
 

@@ -21,7 +21,12 @@ def test_stemming_matches_word_forms() -> None:
     assert stem("submitting") == stem("submit") == stem("submitted")
     assert stem("expenses") == stem("expense")
     assert stem("claims") == stem("claim")
-    assert "northwind" not in terms("Northwind employees get leave")
+    # The Snowball stemmer's forms the home-made one missed.
+    assert stem("travelling") == stem("travel") and stem("cancelled") == stem("cancel")
+    assert stem("used") == stem("use") and stem("hiring") == stem("hire")
+    assert stem("approval") == stem("approve")
+    # No organisation's name is a stop word: it may be what a question is about.
+    assert "northwind" in terms("Northwind employees get leave")
 
 
 def test_table_rows_are_sentences_and_short_ones_keep_their_context() -> None:
@@ -67,7 +72,7 @@ def test_answers_are_short_and_nothing_relevant_means_none() -> None:
 
 
 def test_possessives_accents_and_hyphens_tokenise_as_words() -> None:
-    assert terms("Northwind's learning budget") == {"learn", "budget"}
+    assert terms("Northwind's learning budget") == {"northwind", "learn", "budget"}
     assert terms("Do we get Santo António off?") == {"santo", "antonio"}
     assert "call" in terms("Employees on an on-call rota who use their personal phone")
     # An apostrophe inside a word is not a possessive: "don't" stays one word.
@@ -81,7 +86,6 @@ def test_stemming_matches_short_plurals_nouns_in_ment_ly_and_paid() -> None:
     # ... but not words that only look alike.
     assert stem("plus") == "plus" and stem("less") == "less" and stem("bus") == "bus"
     assert stem("comment") == "comment"  # too short to be "com" + "ment"
-    assert stem("daily") == "daily"
 
 
 def test_tell_is_a_content_word() -> None:
