@@ -11,7 +11,6 @@ from admin.context import ConsoleContext
 from knowledge.answering.prompts import training_example
 from knowledge.db import console_pages, curation
 from knowledge.db.conversation_models import Exchange
-from knowledge.db.scheduling import as_utc
 from knowledge.retrieval import Passage
 
 HEADERS = ["id", "asked (UTC)", "via", "question", "answer", "status", "👍", "👎", "curation"]
@@ -102,7 +101,7 @@ def _passages(raw: Sequence[dict[str, Any]]) -> list[Passage]:
 
 def exchange_detail(ctx: ConsoleContext, exchange_id: int) -> tuple[str, str, str]:
     """The exchange in full, the training example it would give, and a concurrency token
-    (the curation item's last change) that a decision must still match."""
+    (the curation item and how many changes it has had) that a decision must still match."""
     with ctx.services.db.session() as session:
         exchange = session.get(Exchange, int(exchange_id))
         if exchange is None:
@@ -132,7 +131,7 @@ def exchange_detail(ctx: ConsoleContext, exchange_id: int) -> tuple[str, str, st
         messages = training_example(
             exchange.standalone_question or exchange.question, _passages(exchange.passages), target
         )
-        token = item.updated_at.isoformat() if item else ""
+        token = f"{item.item_id}:{len(events)}" if item else ""
     preview = "\n\n".join(f"[{m.type}]\n{m.content}" for m in messages)
     return "\n".join(lines), preview, token
 
@@ -157,10 +156,7 @@ def _check_unchanged(ctx: ConsoleContext, exchange_id: int, token: str) -> None:
     with ctx.services.db.session() as session:
         item = console_pages.curation_states(session, [exchange_id]).get(exchange_id)
         events = curation.history(session, item.item_id) if item else []
-    if (
-        item
-        and as_utc(item.updated_at).isoformat() != as_utc(datetime.fromisoformat(token)).isoformat()
-    ):
+    if item and token != f"{item.item_id}:{len(events)}":
         last = events[-1] if events else None
         who = f"{last.actor} ({last.action}, {last.at:%H:%M})" if last else "someone"
         raise ValueError(
@@ -197,6 +193,8 @@ def decide(
             done.append(exchange_id)
         except ValueError as error:
             refused.append(f"{exchange_id}: {error}")
+    if refused and not done:
+        raise ValueError("Nothing changed: " + "; ".join(refused[:10]))
     record(ctx, user, f"console.curation_{decision}", "", exchanges=done, reason=reason)
     message = f"{decision}: {len(done)} of {len(ids)} done."
     if refused:

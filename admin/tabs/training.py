@@ -88,13 +88,20 @@ def _train_payload(profile: str, values: dict[str, Any]) -> dict[str, Any]:
     return {"config": profile, "overrides": overrides_from(values)}
 
 
+def _dataset(ctx: ConsoleContext, dataset_id: str) -> tuple[Path, Any, Any]:
+    with ctx.services.db.session() as session:
+        try:
+            dataset = dataset_versions.get_dataset(session, dataset_id.strip())
+        except dataset_versions.DatasetNotFoundError as error:
+            raise ValueError(str(error)) from None
+        return Path(dataset.path), dataset.counts, dataset.filters
+
+
 def dataset_preview(ctx: ConsoleContext, dataset_id: str) -> tuple[str, str]:
     """The manifest and statistics, and the first training examples rendered as chat."""
     if not dataset_id.strip():
         raise ValueError("Pick a dataset (click a row) first.")
-    with ctx.services.db.session() as session:
-        dataset = dataset_versions.get_dataset(session, dataset_id.strip())
-        folder, counts, filters = Path(dataset.path), dataset.counts, dataset.filters
+    folder, counts, filters = _dataset(ctx, dataset_id)
     try:
         manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError) as error:
@@ -122,8 +129,7 @@ def start_training(
 ) -> str:
     if not dataset_id.strip():
         raise ValueError("Pick the dataset to train on (click a row) first.")
-    with ctx.services.db.session() as session:
-        dataset_versions.get_dataset(session, dataset_id.strip())
+    _dataset(ctx, dataset_id)
     payload = {"dataset_version_id": dataset_id.strip(), **_train_payload(profile, values)}
     job_id = jobs.enqueue(ctx.services.db, "train", payload, created_by=f"console:{user}")
     record(

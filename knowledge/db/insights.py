@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import Date, cast, exists, func, or_, select
+from sqlalchemy import String, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from knowledge.db.conversation_models import Exchange, Vote
@@ -62,7 +62,8 @@ def daily_stats(
     """
     start = today - timedelta(days=days - 1)
     since = datetime.combine(start, datetime.min.time())
-    day_of = cast(Exchange.created_at, Date)
+    # date() works on SQLite (a 'YYYY-MM-DD' string) and PostgreSQL (a date); _day reads both.
+    day_of = func.date(Exchange.created_at, type_=String)
     counts: dict[date, dict[str, int]] = {}
     for day, status, abstained, n in session.execute(
         select(day_of, Exchange.status, Exchange.abstained, func.count())
@@ -95,12 +96,12 @@ def daily_stats(
             latencies.setdefault(_day(created), []).append(float(total))
     rows = []
     for offset in range(days):
-        day = start + timedelta(days=offset)
-        seen = sorted(latencies.get(day, []))
+        moment = start + timedelta(days=offset)
+        seen = sorted(latencies.get(moment, []))
         rows.append(
             DailyStats(
-                day=day,
-                **counts.get(day, {}),
+                day=moment,
+                **counts.get(moment, {}),
                 latency_p50_s=median(seen) if seen else None,
                 latency_p95_s=seen[min(len(seen) - 1, int(0.95 * len(seen)))] if seen else None,
             )
