@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -9,6 +10,8 @@ from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class CountingExecutor(ThreadPoolExecutor):
@@ -35,6 +38,14 @@ class CountingExecutor(ThreadPoolExecutor):
         with self._changed:
             self._busy -= 1
             self._changed.notify_all()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking new work. Work already queued still runs, even if asked to cancel it:
+        a queued question was acknowledged and shows a placeholder that only its answer (or
+        an error reply with a reference) replaces."""
+        if cancel_futures and self.waiting:
+            log.info("finishing %d queued tasks before stopping", self.waiting)
+        super().shutdown(wait=wait, cancel_futures=False)
 
     @property
     def busy(self) -> int:
