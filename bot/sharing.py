@@ -1,4 +1,5 @@
-"""Sharing a private (slash-command) answer in the channel, when everyone may see its sources."""
+"""Sharing a private (slash-command) answer in the channel, when everyone may see every document
+it was built from: the cited ones and every passage the model read in its prompt."""
 
 from __future__ import annotations
 
@@ -20,16 +21,30 @@ from knowledge.stores.base import EVERYONE
 log = logging.getLogger(__name__)
 
 
-def everyone_may_see(db: Database, citations: Iterable[Citation], audiences: Sequence[str]) -> bool:
-    """Whether every cited document is open to everyone (so the answer may go in a channel)."""
+def everyone_may_see(
+    db: Database,
+    citations: Iterable[Citation],
+    audiences: Sequence[str],
+    passages: Iterable[Any] = (),
+) -> bool:
+    """Whether every document behind the answer is open to everyone (so it may go in a
+    channel): the cited ones and those of `passages` (Passage objects or their stored JSON),
+    since uncited text the model read can still shape what it wrote."""
     if tuple(audiences) == (EVERYONE,):
-        return True
+        return True  # retrieval was already limited to what everyone may see
+    document_ids = {c.document_id for c in citations} | {_document_of(p) for p in passages}
     with db.session() as session:
-        for citation in citations:
-            document = registry.get(session, citation.document_id)
+        for document_id in sorted(document_ids):
+            document = registry.get(session, document_id)
             if document is None or EVERYONE not in (document.audiences or []):
                 return False
     return True
+
+
+def _document_of(passage: Any) -> str:
+    if isinstance(passage, dict):
+        return str(passage.get("document_id", ""))
+    return str(passage.document_id)
 
 
 def citation_from_json(data: dict[str, Any]) -> Citation:
@@ -65,8 +80,8 @@ def share_answer(
             return "Only the person who asked can share this answer."
         citations = [citation_from_json(c) for c in exchange.citations]
         audiences, text, abstained = exchange.audiences, exchange.answer, exchange.abstained
-        note, exchange_id = exchange.note, exchange.id
-    if not everyone_may_see(db, citations, audiences):
+        note, exchange_id, passages = exchange.note, exchange.id, list(exchange.passages or [])
+    if not everyone_may_see(db, citations, audiences, passages):
         return "This answer uses documents only you may see, so it can't be shared here."
     view = blocks.AnswerView(
         reference=reference,
