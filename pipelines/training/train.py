@@ -142,7 +142,10 @@ def train_adapter(
         on_step=on_step,
         should_stop=should_stop,
     )
-    temp = output_dir.parent / f".{output_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
+    # Under `accelerate launch` every rank must use the same folder (rank 0 saves checkpoints
+    # the others load at the end), so the name comes from the launch, not a fresh uuid.
+    run_id = os.environ.get("TORCHELASTIC_RUN_ID") if world_size() > 1 else None
+    temp = output_dir.parent / f".{output_dir.name}.tmp-{run_id or uuid.uuid4().hex[:8]}"
     try:
         trainer = build_trainer(
             config, model, tokenizer, train_rows, eval_rows, temp / "_checkpoints", bf16, callback
@@ -305,6 +308,10 @@ def check_outcome(callback: StepMetrics, train_loss: float) -> None:
             f"the loss became NaN or infinite at step {callback.nan_step}: the run diverged "
             "(lower learning_rate, or check the data); no adapter was saved"
         )
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def is_main_process() -> bool:
