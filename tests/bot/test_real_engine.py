@@ -54,6 +54,7 @@ def ask_through_http(services: Services, slack: FakeSlackApi, backend: str) -> d
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlackApi]:
     with FakeSlackApi() as fake:
+        fake.add_channel(CHANNEL)
         yield fake
 
 
@@ -62,7 +63,7 @@ def test_real_engine_answers_with_handbook_sources(
 ) -> None:
     content = ask_through_http(handbook_services, fake_slack, "extractive")
     text = block_texts(content["blocks"])
-    assert "*Sources*" in text and "annual-leave.md" in text
+    assert "**Sources**" in text and "annual-leave.md" in text
 
 
 @pytest.mark.slow

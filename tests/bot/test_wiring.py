@@ -54,6 +54,19 @@ def test_config_from_settings(monkeypatch: pytest.MonkeyPatch, settings: Setting
     assert config.rate_limit_per_minute == 3
     assert config.outbox_poll_s == 0.0 and config.outbox_max_attempts == 5
     assert config.feedback_emoji["+1"] == 1 and config.feedback_emoji["x"] == -1
+    # Safe defaults: streaming on, unchecked text only from a well-evaluated model, no
+    # training on Slack conversations until an admin allows it.
+    assert config.streaming is True and config.stream_text_min_pass_rate == 0.95
+    assert config.training_consent is False
+    monkeypatch.setenv("HELPBOT_SLACK_STREAMING", "false")
+    monkeypatch.setenv("HELPBOT_SLACK_TRAINING_CONSENT", "true")
+    monkeypatch.setenv("HELPBOT_SLACK_STREAM_TEXT_MIN_GROUNDING_PASS_RATE", "0.8")
+    config = config_from_settings(Settings())
+    assert config.streaming is False and config.training_consent is True
+    assert config.stream_text_min_pass_rate == 0.8
+    monkeypatch.setenv("HELPBOT_SLACK_STREAM_TEXT_MIN_GROUNDING_PASS_RATE", "1.5")
+    with pytest.raises(ValueError, match="less than or equal to 1"):
+        Settings()
 
 
 def test_manifest_matches_what_the_bot_listens_to() -> None:
