@@ -203,3 +203,30 @@ def test_feedback_on_an_answer_from_a_rolled_back_version_still_counts(
     bot.drain()
     [vote] = bot.votes()
     assert vote.value == -1 and bot.exchanges()[0].model_version == "fake-1"
+
+
+def test_a_very_long_answer_with_40_citations_is_accepted_by_slack(
+    make_bot: BotFactory, slack: FakeSlackApi, answers: FakeAnswerService
+) -> None:
+    import dataclasses
+
+    plain_answer = answers.answer
+
+    def huge(*args: object, **kwargs: object) -> object:
+        answer = plain_answer(*args, **kwargs)  # type: ignore[arg-type]
+        citations = tuple(
+            dataclasses.replace(answer.citations[0], number=n, title=f"Policy {n}")
+            for n in range(1, 41)
+        )
+        text = "\n\n".join(f"Paragraph {n}: " + "word " * 300 for n in range(20))
+        return dataclasses.replace(answer, text=text, citations=citations)
+
+    answers.answer = huge  # type: ignore[method-assign]
+    for streaming in (True, False):
+        bot = make_bot(streaming=streaming, instance_id=f"replica-{streaming}")
+        ts = ask(bot)
+        _, content = final_reply(slack, CHANNEL, ts)
+        text = block_texts(content["blocks"])
+        assert "cut to fit in one Slack message" in text and "…and 35 more" in text
+        refused = [c for c in slack.calls if not c.response.get("ok", True)]
+        assert refused == []
