@@ -7,13 +7,17 @@ import logging
 from dataclasses import dataclass
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from admin.app import build_app
 from admin.auth import login_checker
 from admin.context import ConsoleContext
+from admin.session_gate import SessionGate
 from knowledge.db import admins
 
 log = logging.getLogger(__name__)
+
+AUTH_MESSAGE = "helpbot console: log in with your admin account."
 
 
 class ConsoleStartError(RuntimeError):
@@ -66,7 +70,7 @@ def launch(ctx: ConsoleContext, host: str, port: int, *, block: bool = True) -> 
         server_name=host,
         server_port=port,
         auth=login_checker(ctx),
-        auth_message="helpbot console: log in with your admin account.",
+        auth_message=AUTH_MESSAGE,
         prevent_thread_lock=not block,
         show_error=False,
         quiet=True,
@@ -75,7 +79,18 @@ def launch(ctx: ConsoleContext, host: str, port: int, *, block: bool = True) -> 
         enable_monitoring=False,
         max_file_size=ctx.services.settings.max_upload_bytes,
         footer_links=[],
-        app_kwargs={"docs_url": None, "redoc_url": None, "openapi_url": None},
+        app_kwargs={
+            "docs_url": None,
+            "redoc_url": None,
+            "openapi_url": None,
+            "middleware": [
+                Middleware(
+                    SessionGate,
+                    max_age_s=ctx.services.settings.admin_session_hours * 3600,
+                    auth_message=AUTH_MESSAGE,
+                )
+            ],
+        },
     )
     log.info("console listening on %s:%s", host, port)
     return app

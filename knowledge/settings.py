@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     abstain_min_term_coverage: float = 0.296
     """The share (0..1, rarity-weighted) of the question's content words the retrieved
     passages must mention when the term check applies (see knowledge.answering.abstention)."""
+    abstain_self_calibrate: bool = True
+    """Use the knowledge base's own abstention rule, placed from synthetic questions drawn from
+    its passages (`helpbot calibrate`, re-run by the scheduler when the knowledge changes), while
+    it matches the live knowledge; the three thresholds above are the fallback."""
     help_contact: str = "#ask-people"
     """Where the bot sends people when the policies do not cover a question."""
 
@@ -175,6 +179,8 @@ class Settings(BaseSettings):
     is locked out for admin_lockout_minutes (the right password is refused meanwhile)."""
     admin_lockout_minutes: int = 15
     """The failed-login window and the lock-out length of the console, in minutes."""
+    admin_session_hours: float = 12.0
+    """A console session ends this many hours after login; the admin logs in again."""
 
     # --- Scheduler ----------------------------------------------------------------------
     reindex_interval_minutes: int = 15
@@ -196,6 +202,9 @@ class Settings(BaseSettings):
     """How often an idle worker looks for queued jobs."""
     worker_max_attempts: int = Field(default=2, ge=1)
     """Claims per job: a job whose worker died this many times is failed with the reason."""
+    worker_train_processes: int = Field(default=0, ge=0)
+    """Processes per training job: 0 trains inside the worker (CPU or one GPU); N starts
+    `accelerate launch --num_processes N` (one process per GPU) as a child of the worker."""
 
     torch_threads: int = 0
     """CPU threads for torch (embedding and generation). 0 keeps torch's default (one per
