@@ -161,8 +161,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for _ in range(args.repeats):
         for spec in args.profiles:
             result["runs"][spec].append(subprocess_run(spec, model_dir, dataset, args))
+            result["summary"] = summarise(result["runs"])
+            if args.output:  # after every run: a time limit that cuts the rest loses nothing
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                args.output.write_text(json.dumps(result, indent=2), encoding="utf-8")
     result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["summary"] = summarise(result["runs"])
     emit(result, args.output)
     print_table(result)
     return result

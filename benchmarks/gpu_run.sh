@@ -6,7 +6,7 @@
 #
 # Build the bundle here first, then one call:
 #   .venv/bin/python -m benchmarks.device_bundle
-#   run(command="bash benchmarks/gpu_run.sh", carry=["benchmarks/device-bundle"], timeout_s=590)
+#   run(command="bash benchmarks/gpu_run.sh", carry=["benchmarks/device-bundle"], timeout_s=600)
 # Results: $OUT/gpu-results.json (training-*.json and generation-gpu.json beside it).
 # Check it end to end on this CPU with tiny sizes (a shrunken model, 2 steps):
 #   .venv/bin/python -m benchmarks.device_bundle --no-wheels --no-prompts --out /tmp/bundle
@@ -44,7 +44,7 @@ if [[ $SMOKE == 1 ]]; then
     SIZE=(--smoke --examples 6 --steps 2 --run-timeout 300)
     DEVICE=cpu; N=2; NEW=8
 else
-    SIZE=(--examples "${EXAMPLES:-320}" --steps "${STEPS:-20}" --run-timeout 120)
+    SIZE=(--examples "${EXAMPLES:-320}" --steps "${STEPS:-20}" --run-timeout 90)
     DEVICE=cuda; N=${N:-30}; NEW=80
 fi
 # The naive baseline (batch 16 of ~500-token examples, as issue 15's reference figures), then
@@ -57,15 +57,20 @@ PROFILES=(
     "fast+batch_size=8+torch_compile=true"
     "fast+batch_size=1+max_length=8192"
 )
-for model in smollm2-135m-instruct qwen2.5-0.5b; do
-    $PY -m benchmarks.bench_training --model "config:$BUNDLE/models/$model" "${SIZE[@]}" \
-        --profiles "${PROFILES[@]}" --output "$OUT/training-$model.json" \
-        || echo "training benchmark for $model failed"
-done
+QWEN_PROFILES=("${PROFILES[@]:0:3}")
+# Each block has a wall-clock cap so the whole call fits one 600 s device command.
+timeout "${SMOL_S:-300}" $PY -m benchmarks.bench_training \
+    --model "config:$BUNDLE/models/smollm2-135m-instruct" "${SIZE[@]}" \
+    --profiles "${PROFILES[@]}" --output "$OUT/training-smollm2-135m.json" \
+    || echo "training benchmark for SmolLM2 failed or ran out of time"
+timeout "${QWEN_S:-170}" $PY -m benchmarks.bench_training \
+    --model "config:$BUNDLE/models/qwen2.5-0.5b" "${SIZE[@]}" \
+    --profiles "${QWEN_PROFILES[@]}" --output "$OUT/training-qwen2.5-0.5b.json" \
+    || echo "training benchmark for Qwen2.5-0.5B failed or ran out of time"
 
 prompts=()
 [[ -f "$BUNDLE/prompts.jsonl" ]] && prompts=(--prompts "$BUNDLE/prompts.jsonl")
-$PY -m benchmarks.bench_generation --device "$DEVICE" --random-weights \
+timeout "${GEN_S:-100}" $PY -m benchmarks.bench_generation --device "$DEVICE" --random-weights \
     --models-dir "$BUNDLE/models" "${prompts[@]}" --n "$N" --max-new-tokens "$NEW" \
     --output "$OUT/generation-gpu.json" || echo "generation benchmark failed"
 
