@@ -230,3 +230,18 @@ def test_a_very_long_answer_with_40_citations_is_accepted_by_slack(
         assert "cut to fit in one Slack message" in text and "…and 35 more" in text
         refused = [c for c in slack.calls if not c.response.get("ok", True)]
         assert refused == []
+
+
+def test_feedback_on_an_answer_no_longer_on_record_says_so(
+    bot: Bot, slack: FakeSlackApi, answers: FakeAnswerService
+) -> None:
+    ts = ask(bot)
+    answer_ts, _ = final_reply(slack, CHANNEL, ts)
+    payload = p.block_action(
+        "U0VOTER", CHANNEL, "helpbot_feedback", "up:purged0000", message_ts=answer_ts, thread_ts=ts
+    )
+    bot.sender.interaction(payload)
+    bot.drain()
+    assert bot.votes() == []
+    [note] = slack.calls_to("chat.postEphemeral")
+    assert "no longer on record" in note.args["text"] and note.response["ok"]
