@@ -132,7 +132,8 @@ def dataset_dir_for(run: JobRun) -> tuple[str, Path, str]:
 def train(run: JobRun) -> dict[str, Any]:
     """Fine-tune a LoRA adapter on a dataset version, register it as a candidate, queue its
     evaluation. Payload: dataset_version_id, optional config (profile or YAML path),
-    overrides (config fields), base_model, qa_files (for the evaluation)."""
+    overrides (config fields), base_model, qa_files (for the evaluation), processes (0: in
+    this process; N: `accelerate launch` with N processes, one per GPU)."""
     dataset_id, dataset_dir, dataset_hash = dataset_dir_for(run)  # before loading torch
     from knowledge.db import registry
     from knowledge.generation.models import resolve_base_model
@@ -144,19 +145,35 @@ def train(run: JobRun) -> dict[str, Any]:
     config = load_config(run.payload.get("config"), **overrides)
     settings = _services(run).settings
     base_model = str(run.payload.get("base_model") or settings.base_model)
+    model_path = resolve_base_model(base_model, settings.models_dir)
     output_dir = settings.adapters_dir / f"job-{run.job_id}-attempt-{run.attempt}"
+    processes = run.payload.get("processes", settings.worker_train_processes)
+    if not isinstance(processes, int) or isinstance(processes, bool) or processes < 0:
+        raise PayloadError("a train job's 'processes' must be a whole number, 0 or more")
     run.log(f"training on dataset {dataset_id} into {output_dir}")
-    try:
-        trained = train_adapter(
-            config,
-            dataset_dir,
-            output_dir,
-            base_model=resolve_base_model(base_model, settings.models_dir),
-            on_step=run.on_step,
-            should_stop=run.should_stop,
+    if processes:  # one child per GPU through `accelerate launch`
+        from pipelines.worker.launcher import launch_training
+
+        trained: Any = launch_training(
+            run,
+            processes=processes,
+            config_yaml=config.to_yaml(),
+            dataset_dir=dataset_dir,
+            output_dir=output_dir,
+            base_model=model_path,
         )
-    except TrainingCancelled as stopped:
-        raise JobStopped(f"training stopped: {stopped}") from stopped
+    else:
+        try:
+            trained = train_adapter(
+                config,
+                dataset_dir,
+                output_dir,
+                base_model=model_path,
+                on_step=run.on_step,
+                should_stop=run.should_stop,
+            )
+        except TrainingCancelled as stopped:
+            raise JobStopped(f"training stopped: {stopped}") from stopped
     metrics = as_plain(trained.metrics)
     version_id = registry.register_candidate(
         run.db,

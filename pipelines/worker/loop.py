@@ -89,7 +89,7 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-class _JobLogHandler(logging.Handler):
+class JobLogHandler(logging.Handler):
     """Copies the job thread's log records into job_logs, so the log is readable live."""
 
     def __init__(self, run: JobRun, thread_id: int) -> None:
@@ -201,7 +201,7 @@ class Worker:
         beating = threading.Thread(
             target=self._beat, args=(run, beats), name=f"job-{job.id}-lease", daemon=True
         )
-        capture = _JobLogHandler(run, threading.get_ident())
+        capture = JobLogHandler(run, threading.get_ident())
         logging.getLogger().addHandler(capture)
         beating.start()
         log.info("job %s (%s) started, attempt %s", job.id, job.kind, job.attempts)

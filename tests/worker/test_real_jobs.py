@@ -128,3 +128,41 @@ def test_a_dataset_build_with_too_little_data_fails_with_the_explanation(svc: Se
     job = jobs.get_job(svc.db, job_id)
     assert job is not None and job.state == "failed"
     assert job.error is not None and job.error.startswith("DatasetError: ")
+
+
+@pytest.mark.slow  # a child process loads torch: about a minute on 2 cores
+def test_a_launched_training_reports_from_the_child_and_registers_the_adapter(
+    svc: Services, settings: Settings, tiny_model: Path
+) -> None:
+    """processes=1: the `accelerate launch` path a multi-GPU host takes, on this CPU."""
+    dataset = _dataset(settings, "ds-launch")
+    payload = {
+        "dataset_version_id": dataset,
+        "base_model": str(tiny_model),
+        "overrides": {**FAST, "max_steps": 2},
+        "processes": 1,
+    }
+    job_id = jobs.enqueue(svc.db, "train", payload, created_by="ana")
+    assert _worker(svc, ["train"]).run_once()
+    job = jobs.get_job(svc.db, job_id)
+    assert job is not None and job.state == "succeeded", job.error
+    result = job.result or {}
+    assert registry.get_version(svc.db, result["version_id"]).status == "candidate"
+    assert result["metrics"]["steps"] == 2
+    assert [p.step for p in jobs.metrics_for(svc.db, job_id) if "loss" in p.values] == [1, 2]
+    assert any("adapter trained" in line.message for line in jobs.logs_for(svc.db, job_id))
+    assert sorted(p.name for p in settings.adapters_dir.iterdir()) == [f"job-{job_id}-attempt-1"]
+
+
+@pytest.mark.slow  # a child process loads torch: about a minute on 2 cores
+def test_a_launched_training_that_fails_gives_the_ranks_reason(
+    svc: Services, settings: Settings, tmp_path: Path
+) -> None:
+    dataset = _dataset(settings, "ds-launch-bad")
+    payload = {"dataset_version_id": dataset, "base_model": str(tmp_path), "processes": 1}
+    job_id = jobs.enqueue(svc.db, "train", payload, created_by="ana")
+    assert _worker(svc, ["train"]).run_once()
+    job = jobs.get_job(svc.db, job_id)
+    assert job is not None and job.state == "failed"
+    assert job.error is not None
+    assert job.error.startswith("LaunchError: TrainingError: cannot load the tokenizer of")
