@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from knowledge.db import scheduling
+from knowledge.db import exclusions, scheduling
 from knowledge.db.engine import Database
 from knowledge.db.models import utcnow
 from knowledge.db.scheduler_models import WatchedSource
@@ -134,8 +134,9 @@ def reindex_source(
     report = SourceReport(source.location)
     with db.session() as session:
         known = scheduling.file_states(session, source.id)
+        excluded = exclusions.excluded_uris(session, source.id)
     try:
-        scan = _scan(source, known, client, deep=deep, max_bytes=max_bytes)
+        scan = _scan(source, known, client, deep=deep, max_bytes=max_bytes, excluded=excluded)
     except SourceError as exc:
         log.warning("source %s failed: %s", source.location, exc)
         with db.session() as session:
@@ -175,9 +176,12 @@ def _scan(
     *,
     deep: bool,
     max_bytes: int,
+    excluded: set[str],
 ) -> Scan:
     if source.kind == "folder":
-        return scan_folder(Path(source.location), known, deep=deep)
+        return scan_folder(Path(source.location), known, deep=deep, excluded=excluded)
+    if source.location in excluded:
+        return Scan(removed=[source.location] if source.location in known else [])
     return check_url(
         source.location, known.get(source.location), client, deep=deep, max_bytes=max_bytes
     )

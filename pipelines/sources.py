@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -69,11 +69,18 @@ def classify(location: str) -> tuple[SourceKind, str]:
     return "folder", str(path)
 
 
-def scan_folder(root: Path, known: Mapping[str, FileState], *, deep: bool) -> Scan:
+def scan_folder(
+    root: Path,
+    known: Mapping[str, FileState],
+    *,
+    deep: bool,
+    excluded: Collection[str] = frozenset(),
+) -> Scan:
     """Compare a folder with the states recorded last time.
 
     Unless `deep`, a file whose size and mtime are unchanged is not read at all, so a check
-    costs a directory listing plus the changed files. `deep` hashes every file.
+    costs a directory listing plus the changed files. `deep` hashes every file. Files whose
+    URI is `excluded` are treated as absent (an admin deleted their document).
     """
     if not root.is_dir():
         raise SourceError(
@@ -86,6 +93,8 @@ def scan_folder(root: Path, known: Mapping[str, FileState], *, deep: bool) -> Sc
         except OSError:
             continue  # vanished while listing: the next check sees it gone
         uri = path.resolve().as_uri()
+        if uri in excluded:
+            continue
         seen.add(uri)
         state = known.get(uri)
         if (

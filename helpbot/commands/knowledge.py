@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from helpbot.app import app, console, db_app, docs_app, err, progress, services
+from helpbot.commands.removal import writing
 from knowledge.ingest import FileResult, SourceFile, walk
 from knowledge.redaction import display_value
 from knowledge.retrieval import Passage
@@ -43,16 +44,17 @@ def ingest(
     if review_by:
         overrides["review_by"] = date.fromisoformat(review_by)
     results: list[FileResult] = []
-    with progress() as bar:
-        task = bar.add_task("ingesting", total=len(files))
-        for result in svc.ingestor(**overrides).ingest(SourceFile.from_path(f) for f in files):
-            results.append(result)
-            bar.advance(task)
-            if not as_json:
-                bar.console.print(_result_line(result))
-    optimize = getattr(svc.store, "optimize", None)
-    if optimize:
-        optimize()
+    with writing(svc):
+        with progress() as bar:
+            task = bar.add_task("ingesting", total=len(files))
+            for result in svc.ingestor(**overrides).ingest(SourceFile.from_path(f) for f in files):
+                results.append(result)
+                bar.advance(task)
+                if not as_json:
+                    bar.console.print(_result_line(result))
+        optimize = getattr(svc.store, "optimize", None)
+        if optimize:
+            optimize()
     if as_json:
         console.print_json(data=[r.__dict__ for r in results], default=str)
     else:
@@ -239,27 +241,6 @@ def docs_review(
         remind = change.review_by - timedelta(days=svc.settings.review_nudge_days)
         when = f"from {remind}" if remind > utcnow().date() else "at the next daily review check"
         console.print(f"  {owner} is reminded again {when}")
-
-
-@docs_app.command("delete")
-def docs_delete(
-    document: Annotated[str, typer.Argument(help="Document id, source URI or file name.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
-    """Delete a document: it stops being served at once."""
-    from knowledge.db import documents as registry
-
-    svc = services()
-    with svc.db.session() as session:
-        doc = registry.resolve(session, document)
-        if doc is None or doc.status == "deleted":
-            err.print(f"[red]no document {document!r}[/]")
-            raise typer.Exit(1)
-        doc_id, title = doc.id, doc.title
-    if not yes and not typer.confirm(f"Delete {title!r} ({doc_id})?"):
-        raise typer.Exit(1)
-    removed = svc.ingestor(actor="cli").delete(doc_id, actor="cli")
-    console.print(f"deleted {doc_id}: {removed} chunks removed")
 
 
 # --- search and evaluation ----------------------------------------------------------------

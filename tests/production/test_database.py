@@ -54,3 +54,20 @@ def test_processes_migrating_at_once_take_turns_and_all_succeed(database_url: st
     assert {"documents", "slack_events", "jobs", "model_versions"} <= tables
     for db in processes:
         db.dispose()
+
+
+def test_migration_0011_matches_its_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from knowledge.db.models import Base
+    from tests.pipelines.test_migration import _table_of
+
+    db = Database(database_url)
+    db.upgrade()
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if _table_of(d) == "source_exclusions"] == []
+    with db.engine.connect() as connection:
+        assert "source_exclusions" in inspect(connection).get_table_names()
+    db.dispose()

@@ -11,6 +11,7 @@ from knowledge.db import (  # noqa: F401 - each import registers its tables
     conversation_models,
     curation_models,
     job_models,
+    production_models,
     registry_models,
 )
 from knowledge.db.models import Base

@@ -1,0 +1,72 @@
+"""The knowledge-writer lease: one process at a time changes the index (re-index, CLI ingest and
+delete), renewed while it works and expiring if its process dies."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from knowledge.db import scheduling
+from knowledge.db.engine import Database
+from knowledge.db.models import utcnow
+
+log = logging.getLogger(__name__)
+
+WRITER_LEASE = "knowledge-writer"
+"""The lease row pipelines.jobs takes for re-index runs: they exclude each other."""
+WRITER_TTL = timedelta(minutes=10)
+
+
+class WriterBusyError(RuntimeError):
+    """Another process holds the writer lease; the message names it."""
+
+
+def cli_holder() -> str:
+    """Who a command-line process is in the lease row."""
+    return f"cli@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@contextmanager
+def writer_lease(
+    db: Database,
+    holder: str,
+    *,
+    wait_s: float = 0.0,
+    poll_s: float = 0.5,
+    clock: Callable[[], datetime] = utcnow,
+    ttl: timedelta = WRITER_TTL,
+) -> Iterator[None]:
+    """Hold the writer lease for the block, waiting up to `wait_s` for it; WriterBusyError
+    (naming the holder) if it stays taken. Renewed in the background while the block runs."""
+    deadline = time.monotonic() + wait_s
+    while not scheduling.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=ttl):
+        if time.monotonic() >= deadline:
+            with db.session() as session:
+                lease = scheduling.current_lease(session, WRITER_LEASE, now=clock())
+                other = lease.holder if lease else "another process"
+            raise WriterBusyError(
+                f"the knowledge index is being changed by {other} (a re-index?); "
+                "try again when it has finished"
+            )
+        time.sleep(poll_s)
+    stop = threading.Event()
+
+    def keep_alive() -> None:
+        while not stop.wait(ttl.total_seconds() / 3):
+            scheduling.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=ttl)
+
+    renewer = threading.Thread(target=keep_alive, name="writer-lease", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+        scheduling.release_lease(db, WRITER_LEASE, holder, now=clock())
