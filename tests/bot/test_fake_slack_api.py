@@ -167,3 +167,19 @@ def test_response_urls_work_five_times(fake: FakeSlackApi) -> None:
     hook = WebhookClient(fake.response_url("once"))
     statuses = [hook.send(text="hi").status_code for _ in range(6)]
     assert statuses == [200] * 5 + [404]
+
+
+def test_the_bot_pages_through_a_large_channel_for_audiences(fake: FakeSlackApi) -> None:
+    from datetime import UTC, datetime
+
+    from bot.audiences import AudienceResolver
+    from bot.slack_api import SlackApi
+
+    fake.add_channel("C0HR", [f"U{n:05d}" for n in range(2500)])
+    api = SlackApi(client(fake), lambda _: None)
+    resolver = AudienceResolver(
+        api, {"C0HR": ("hr",)}, ttl_s=300, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert resolver.audiences_for("U02499") == ("everyone", "hr")  # on the third page
+    assert len(fake.calls_to("conversations.members")) == 3
+    assert resolver.audiences_for("U99999") == ("everyone",)
