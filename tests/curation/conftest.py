@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from knowledge.db import conversations as store
 from knowledge.db.engine import Database
 from knowledge.db.models import Document
 from knowledge.retrieval import Passage
+from knowledge.settings import Settings
 from tests.answering.passages import passage
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -57,8 +57,9 @@ def snapshot(passages: Sequence[Passage]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'helpbot.db'}")
+def db(settings: Settings) -> Iterator[Database]:
+    """A migrated database on the tier's backend (SQLite, or PostgreSQL in the database tier)."""
+    database = Database(settings.sql_url)
     database.upgrade()
     with database.session() as session:
         add_documents(session)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -24,8 +26,16 @@ def _about_ours(diff: object) -> bool:
     return False
 
 
-def test_the_migration_matches_the_models(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'helpbot.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_url")
+    else:
+        yield f"sqlite:///{tmp_path / 'helpbot.db'}"
+
+
+def test_the_migration_matches_the_models(database_url: str) -> None:
+    db = Database(database_url)
     db.upgrade()
     assert set(inspect(db.engine).get_table_names()) >= TABLES
     with db.engine.connect() as connection:
@@ -34,8 +44,8 @@ def test_the_migration_matches_the_models(tmp_path: Path) -> None:
     db.dispose()
 
 
-def test_0006_goes_back_to_0005_and_up_again(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'helpbot.db'}")
+def test_0006_goes_back_to_0005_and_up_again(database_url: str) -> None:
+    db = Database(database_url)
     upgrade_database(db.engine, "0006")
     command.downgrade(alembic_config(db.engine), "0005")
     assert not TABLES & set(inspect(db.engine).get_table_names())
