@@ -5,14 +5,16 @@ from __future__ import annotations
 import fcntl
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,46 @@ def _waited(started: float) -> None:
     waited = time.monotonic() - started
     if waited > 1.0:
         log.info("waited %.1f s for another process's migration", waited)
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database did not answer within the start-up wait; the message says where and why."""
+
+
+def wait_for_database(
+    url: str,
+    *,
+    timeout_s: float,
+    interval_s: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Return once `SELECT 1` succeeds; retry (a container starting beside the database)
+    until `timeout_s`, then raise DatabaseUnavailableError naming the server without its
+    password and the last error's kind."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    engine = create_engine(url, hide_parameters=True, poolclass=NullPool)
+    deadline, attempt = time.monotonic() + timeout_s, 0
+    try:
+        while True:
+            attempt += 1
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                if attempt > 1:
+                    log.info("database reachable after %d attempts", attempt)
+                return
+            except SQLAlchemyError as exc:
+                reason = type(getattr(exc, "orig", None) or exc).__name__
+                if time.monotonic() + interval_s > deadline:
+                    raise DatabaseUnavailableError(
+                        f"the database at {shown} is not reachable ({reason}) after "
+                        f"{attempt} attempts in {timeout_s:.0f} s: is it running, and is "
+                        "HELPBOT_DATABASE_URL right?"
+                    ) from None
+                log.warning("database at %s not reachable yet (%s); retrying", shown, reason)
+                sleep(interval_s)
+    finally:
+        engine.dispose()
 
 
 def alembic_config(engine: Engine | None = None) -> Any:
