@@ -105,3 +105,20 @@ def test_embeddings_join_paraphrases_that_share_few_words() -> None:
     vectors = [[1.0, 0.1, 0.0], [0.95, 0.12, 0.0], [0.0, 0.0, 1.0]]
     assert group_near_duplicates(questions) == [0, 1, 2]
     assert group_near_duplicates(questions, vectors) == [0, 0, 2]
+
+
+def test_candidate_filtering_finds_the_same_groups_as_comparing_every_pair() -> None:
+    import random
+
+    from pipelines.curation.dedupe import jaccard
+
+    rng = random.Random(3)
+    vocabulary = [f"w{i}" for i in range(12)]
+    questions = [" ".join(rng.sample(vocabulary, rng.randint(1, 5))) for _ in range(150)]
+    questions += [""] * 2
+    groups = group_near_duplicates(questions, min_jaccard=0.6)
+    stems = [set(q.split()) for q in questions]
+    for i in range(len(questions)):
+        for j in range(i + 1, len(questions)):
+            if jaccard(stems[i], stems[j]) >= 0.6:
+                assert groups[i] == groups[j]
