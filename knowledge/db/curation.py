@@ -5,26 +5,39 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from knowledge.db.conversation_models import Exchange, Vote
 from knowledge.db.curation_models import (
     STATES,
     TRANSITIONS,
     CurationEvent,
     CurationItem,
 )
+from knowledge.db.curation_sync import (
+    SyncResult,
+    VoteSummary,
+    record_event,
+    summarise_votes,
+    sync_exchanges,
+)
 from knowledge.db.models import utcnow
 from knowledge.db.opt_outs import is_opted_out, opted_out_users, set_opt_out
 
 log = logging.getLogger(__name__)
 
-__all__ = ["is_opted_out", "opted_out_users", "set_opt_out"]  # opt-out queries live beside
+__all__ = [  # opt-out and sync queries live beside, in their own modules
+    "SyncResult",
+    "VoteSummary",
+    "is_opted_out",
+    "opted_out_users",
+    "set_opt_out",
+    "summarise_votes",
+    "sync_exchanges",
+]
 
 ITEM_STATUSES = ("answered", "abstained")
 """Exchanges that become curation items: those the bot answered (or honestly declined)."""
@@ -34,127 +47,6 @@ SLACK_ACTOR = "slack:"
 
 class CurationError(ValueError):
     """A refused curation action; the message says why in one sentence."""
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    created: int
-    updated: int
-
-
-@dataclass(frozen=True)
-class VoteSummary:
-    label: str
-    upvotes: int
-    downvotes: int
-    correction: str | None
-    corrected_by: str | None
-
-
-def summarise_votes(votes: Sequence[Vote]) -> VoteSummary:
-    """The label of an answer from its votes: the newest correction wins; else the majority
-    of thumbs; a tie or no vote is 'unrated'."""
-    up = sum(1 for v in votes if v.value > 0)
-    down = sum(1 for v in votes if v.value < 0)
-    corrected = sorted(
-        (v for v in votes if v.correction and v.correction.strip()),
-        key=lambda v: (v.updated_at, v.id),
-    )
-    if corrected:
-        last = corrected[-1]
-        return VoteSummary("corrected", up, down, last.correction, SLACK_ACTOR + last.user_id)
-    label = "positive" if up > down else "negative" if down > up else "unrated"
-    return VoteSummary(label, up, down, None, None)
-
-
-# --- items from exchanges -----------------------------------------------------------------
-def sync_exchanges(session: Session, *, now: datetime | None = None) -> SyncResult:
-    """Make every answered exchange a curation item and refresh each item's votes (idempotent).
-
-    A new correction or thumbs-down on an approved item sends it back to `new`: its training
-    target changed since an admin approved it.
-    """
-    now = now or utcnow()
-    known = dict(
-        session.execute(
-            select(CurationItem.exchange_id, CurationItem.id).where(
-                CurationItem.exchange_id.is_not(None)
-            )
-        ).all()
-    )
-    created = updated = 0
-    exchanges = session.scalars(
-        select(Exchange).where(Exchange.status.in_(ITEM_STATUSES)).order_by(Exchange.id)
-    )
-    for exchange in exchanges:
-        summary = summarise_votes(exchange.votes)
-        item_id = known.get(exchange.id)
-        if item_id is None:
-            _create_from_exchange(session, exchange, summary, now)
-            created += 1
-        elif _refresh_votes(session, session.get_one(CurationItem, item_id), summary, now):
-            updated += 1
-    session.flush()
-    if created or updated:
-        log.info("curation sync: %d new items, %d updated", created, updated)
-    return SyncResult(created, updated)
-
-
-def _create_from_exchange(
-    session: Session, exchange: Exchange, summary: VoteSummary, now: datetime
-) -> None:
-    item = CurationItem(
-        key=f"exchange:{exchange.id}",
-        source="exchange",
-        kind=exchange.status,
-        state="new",
-        label=summary.label,
-        exchange_id=exchange.id,
-        asker_id=exchange.asker_id,
-        question=exchange.standalone_question or exchange.question,
-        answer=exchange.answer,
-        correction=summary.correction,
-        corrected_by=summary.corrected_by,
-        answerable=not exchange.abstained,
-        fact="",
-        passages=list(exchange.passages or []),
-        citations=list(exchange.citations or []),
-        upvotes=summary.upvotes,
-        downvotes=summary.downvotes,
-        model_version=exchange.model_version,
-        created_by="sync",
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(item)
-    session.flush()
-    _event(
-        session, item, "sync", "created", None, "new", f"from exchange {exchange.reference}", now
-    )
-
-
-def _refresh_votes(
-    session: Session, item: CurationItem, summary: VoteSummary, now: datetime
-) -> bool:
-    admin_corrected = item.corrected_by is not None and not item.corrected_by.startswith(
-        SLACK_ACTOR
-    )
-    label = "corrected" if admin_corrected else summary.label
-    correction = item.correction if admin_corrected else summary.correction
-    corrected_by = item.corrected_by if admin_corrected else summary.corrected_by
-    new = (label, summary.upvotes, summary.downvotes, correction)
-    if new == (item.label, item.upvotes, item.downvotes, item.correction):
-        return False
-    before_label, before_state, before_correction = item.label, item.state, item.correction
-    item.label, item.upvotes, item.downvotes = label, summary.upvotes, summary.downvotes
-    item.correction, item.corrected_by = correction, corrected_by
-    item.updated_at = now
-    target_changed = correction != before_correction or label != before_label
-    if before_state == "approved" and target_changed and label in ("corrected", "negative"):
-        item.state = "new"
-    reason = f"votes +{summary.upvotes}/-{summary.downvotes}, label {before_label} -> {label}"
-    _event(session, item, "sync", "votes", before_state, item.state, reason, now)
-    return True
 
 
 # --- golden and synthetic items -------------------------------------------------------------
@@ -260,7 +152,7 @@ def _new_item(
     )
     session.add(item)
     session.flush()
-    _event(session, item, actor, "created", None, "new", source, now)
+    record_event(session, item, actor, "created", None, "new", source, now)
     return item
 
 
@@ -304,7 +196,9 @@ def _move(
         reason = reason or "approved as an unpaired negative (KTO) example"
     before = item.state
     item.state, item.updated_at = to_state, now
-    _event(session, item, actor, ACTIONS.get(to_state, "reopen"), before, to_state, reason, now)
+    record_event(
+        session, item, actor, ACTIONS.get(to_state, "reopen"), before, to_state, reason, now
+    )
 
 
 def correct(
@@ -326,33 +220,12 @@ def correct(
     item = get_item(session, item_id)
     item.correction, item.corrected_by, item.label = text, actor, "corrected"
     item.answerable, item.updated_at = True, now
-    _event(session, item, actor, "correct", item.state, item.state, reason or "corrected", now)
+    record_event(
+        session, item, actor, "correct", item.state, item.state, reason or "corrected", now
+    )
     if approve and item.state != "approved":
         _move(session, item, "approved", actor=actor, reason="corrected by an admin", now=now)
     return item
-
-
-def _event(
-    session: Session,
-    item: CurationItem,
-    actor: str,
-    action: str,
-    from_state: str | None,
-    to_state: str,
-    reason: str,
-    now: datetime,
-) -> None:
-    session.add(
-        CurationEvent(
-            item_id=item.id,
-            actor=actor,
-            at=now,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-        )
-    )
 
 
 def history(session: Session, item_id: int) -> list[CurationEvent]:
