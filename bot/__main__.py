@@ -14,14 +14,13 @@ from knowledge.settings import Settings
 def build_deps(settings: Settings) -> Deps:
     """Settings -> services -> the answer engine -> what the bot is built from."""
     from bot.trust import live_grounding_rate
-    from knowledge.answering import build_answer_service
     from knowledge.services import Services
 
     services = Services.from_settings(settings)
     return Deps(
         config=config_from_settings(settings),
         db=services.db,
-        answers=build_answer_service(services),
+        answers=services.answers,  # follows the model registry's live version
         grounding_pass_rate=live_grounding_rate(services.db),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from knowledge.db.engine import Database
 from knowledge.embeddings import Embedder
@@ -15,6 +16,9 @@ from knowledge.ingest import IngestOptions, Ingestor
 from knowledge.retrieval import RetrievalSettings, Retriever
 from knowledge.settings import Settings
 from knowledge.stores.base import VectorStore, collection_name
+
+if TYPE_CHECKING:
+    from knowledge.answering.models import AnswerService
 
 
 def build_store(settings: Settings, embedder: Embedder) -> VectorStore:
@@ -100,7 +104,17 @@ class Services:
             ),
         )
 
+    @cached_property
+    def answers(self) -> AnswerService:
+        """The process's answer service: it follows the model registry's live version
+        (knowledge.generation.live.LiveAnswerer, polling every model_poll_seconds)."""
+        from knowledge.generation.live import live_answer_service
+
+        return live_answer_service(self)
+
     def close(self) -> None:
+        if "answers" in self.__dict__:
+            self.answers.stop()  # type: ignore[attr-defined]
         if "store" in self.__dict__:
             self.store.close()
         if "db" in self.__dict__:

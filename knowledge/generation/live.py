@@ -66,8 +66,8 @@ class VersionEngines:
             return engine
 
     def _generator_for(self, version: VersionInfo) -> Generator | None:
-        if version.kind == "extractive":
-            return None
+        if version.kind == "extractive" or self._settings.generator == "extractive":
+            return None  # HELPBOT_GENERATOR=extractive: this process never runs a model
         if self._settings.generator == "openai":
             return self._openai_for(version)
         local = self._local_model()

@@ -188,3 +188,16 @@ def test_an_unreadable_registry_keeps_the_current_version(
 
     assert answerer.version_id == v1
     assert not answer.abstained
+
+
+def test_every_process_gets_a_live_answerer_from_its_services(settings: Any) -> None:
+    from knowledge.services import Services
+
+    svc = Services.from_settings(settings)
+    answerer = svc.answers
+
+    assert isinstance(answerer, LiveAnswerer) and svc.answers is answerer
+    assert answerer.refresh() == "extractive"
+    assert {v.id for v in registry.list_versions(svc.db)} == {"extractive", "base"}
+    svc.close()  # stops its polling thread
+    assert answerer._thread is not None and not answerer._thread.is_alive()
