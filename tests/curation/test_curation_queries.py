@@ -151,3 +151,28 @@ def test_opt_outs_take_a_session_or_a_database(db: Database) -> None:
         assert not curation.is_opted_out(s, "U0ASKER01")
     with pytest.raises(ValueError, match="user id"):
         curation.set_opt_out(db, " ", True)
+
+
+def test_a_retracted_or_changed_vote_reaches_the_item_on_the_next_sync(db: Database) -> None:
+    with db.session() as s:
+        exchange_id = add_exchange(s, "How many days?", "25 days [1].", votes=[("U1", 1, None)])
+        curation.sync_exchanges(s, now=T0)
+        item = curation.list_items(s)[0]
+        assert item.label == "positive"
+        store.save_vote(
+            s,
+            exchange_id=exchange_id,
+            user_id="U1",
+            value=-1,
+            source="reaction",
+            reactions=[],
+            correction=None,
+            now=T0,
+        )
+        assert curation.sync_exchanges(s, now=T0).updated == 1
+        assert curation.get_item(s, item.id).label == "negative"
+        store.delete_vote(s, exchange_id, "U1")
+        assert curation.sync_exchanges(s, now=T0).updated == 1
+        refreshed = curation.get_item(s, item.id)
+        assert (refreshed.label, refreshed.upvotes, refreshed.downvotes) == ("unrated", 0, 0)
+        assert curation.sync_exchanges(s, now=T0) == curation.SyncResult(0, 0)
