@@ -13,12 +13,13 @@ from typing import Any, Literal
 from knowledge.db import scheduling
 from knowledge.db.models import utcnow
 from knowledge.services import Services
+from pipelines.calibration import recalibrate_if_changed
 from pipelines.reindex import ReindexReport, reindex
 from pipelines.review import ReviewReport, review_check
 
 log = logging.getLogger(__name__)
 
-JobName = Literal["reindex", "review", "rebuild"]
+JobName = Literal["reindex", "review", "rebuild", "calibrate"]
 Clock = Callable[[], datetime]
 
 # Only one process writes re-index results at a time (the scheduler leader, `helpbot
@@ -87,6 +88,10 @@ def run_job(
     try:
         if name == "review":
             _review(context, outcome)
+        elif name == "calibrate":
+            report = recalibrate_if_changed(context.services)
+            outcome.counts = report.counts()
+            outcome.result = "skipped" if report.result == "unchanged" else "ok"
         else:
             _reindex(context, outcome, full=name == "rebuild", deep=deep)
     except Exception as exc:
@@ -121,6 +126,15 @@ def _reindex(context: JobContext, outcome: RunOutcome, *, full: bool, deep: bool
         report = reindex(context.services, deep=deep, full=full, clock=context.clock)
     outcome.report, outcome.counts = report, report.counts()
     outcome.result, outcome.error = report.result, report.errors()
+    _recalibrate(context)
+
+
+def _recalibrate(context: JobContext) -> None:
+    """After a re-index: re-place abstention if the knowledge changed (never fails the run)."""
+    try:
+        recalibrate_if_changed(context.services)
+    except Exception:
+        log.exception("abstention re-calibration failed; the configured thresholds apply")
 
 
 @contextmanager

@@ -133,3 +133,31 @@ def interactive(service: AnswerService, audiences: tuple[str, ...] = (EVERYONE,)
 def _stream_to_stderr(piece: str) -> None:
     sys.stderr.write(piece)
     sys.stderr.flush()
+
+
+@app.command()
+def calibrate(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic questions.")] = 0,
+) -> None:
+    """Place the abstention rule for this knowledge base from synthetic questions drawn from its
+    own passages (no labelled questions); answers use it until the knowledge changes."""
+    from dataclasses import asdict
+
+    from knowledge.answering.calibration import recalibrate
+
+    svc = services()
+    with console.status("asking synthetic questions of the knowledge base..."):
+        calibration = recalibrate(
+            svc.db, svc.retriever, svc.settings.data_dir, k=svc.settings.search_k, seed=seed
+        )
+    if calibration is None:
+        err.print(
+            "[yellow]The knowledge base is too small to calibrate on; answers use the "
+            "configured thresholds (helpbot config: abstain_*).[/]"
+        )
+        raise typer.Exit(1)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(calibration)) + "\n")
+    else:
+        console.print(calibration.describe(), highlight=False)

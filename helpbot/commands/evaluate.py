@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from knowledge.stores.base import SearchMode
 
 ANSWER_COLUMNS = [
     "key_fact_accuracy",
+    "refusal_rate_answerable",
     "abstention_precision",
     "abstention_recall",
     "grounding_failure_rate",
@@ -62,16 +64,20 @@ def eval_(
             task = bar.add_task("answers", total=len(items) * len(engines))
             answers = evaluate_answers(items, engines, on_answer=lambda: bar.advance(task))
             _merge(report, answers)
+            report["abstention"] = _abstention(next(iter(engines.values())))
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         return
     _print_retrieval(report["retrieval"])
     if engines:
         _print_answers(report["answers_by_backend"])
+        _print_by_kind(report["answers_by_backend"])
+        console.print(f"Abstention: {report['abstention']['description']}", highlight=False)
 
 
 def _engines(svc: Any, specs: list[str]) -> dict[str, Any]:
     """One answer engine per backend spec; local specs share one loaded base model."""
+    from knowledge.answering import engine_calibration
     from knowledge.answering.backends import build_generators, engine_options, parse_backend
     from knowledge.answering.engine import AnswerEngine
     from knowledge.generation.base import AdapterError
@@ -83,9 +89,28 @@ def _engines(svc: Any, specs: list[str]) -> dict[str, Any]:
         err.print(f"[red]{error}[/]")
         raise typer.Exit(2) from error
     options = engine_options(svc.settings)
+    calibration = engine_calibration(svc)
     return {
-        name: AnswerEngine(svc.retriever, generator, options)
+        name: AnswerEngine(svc.retriever, generator, options, calibration=calibration)
         for name, generator in generators.items()
+    }
+
+
+def _abstention(engine: Any) -> dict[str, Any]:
+    """Which abstention rule answered: the knowledge base's own calibration or the fallback."""
+    rule = engine.abstention_rule()
+    calibration = engine.calibration.current()[1] if engine.calibration else None
+    if calibration is not None:
+        return {"source": "self-calibrated", "description": calibration.describe(),
+                **asdict(calibration)}  # fmt: skip
+    return {
+        "source": "configured",
+        "description": (
+            f"configured thresholds (no current self-calibration; run `helpbot calibrate`): "
+            f"abstain below cosine {rule.abstain_below}, term check below "
+            f"{rule.term_check_below} with coverage under {rule.min_term_coverage}"
+        ),
+        **asdict(rule),
     }
 
 
@@ -130,6 +155,15 @@ def _print_answers(by_backend: dict[str, dict[str, Any]]) -> None:
     table = Table("backend", *ANSWER_COLUMNS, title="Answers")
     for name, figures in by_backend.items():
         table.add_row(name, *(_cell(figures[c]) for c in ANSWER_COLUMNS))
+    console.print(table)
+
+
+def _print_by_kind(by_backend: dict[str, dict[str, Any]]) -> None:
+    table = Table("backend", "kind", "n", "passed", "refused", title="Answers by kind")
+    for name, figures in by_backend.items():
+        for kind, row in figures["by_kind"].items():
+            table.add_row(name, kind, str(row["questions"]), _cell(row["pass_rate"]),
+                          _cell(row["refusal_rate"]))  # fmt: skip
     console.print(table)
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from knowledge.answering.abstention import AbstentionRule
 from knowledge.answering.backends import (
     BackendSpec,
     build_generators,
     engine_options,
     parse_backend,
 )
+from knowledge.answering.calibration import CalibratedRule, calibrated_rule
 from knowledge.answering.engine import AnswerEngine, EngineOptions
 from knowledge.answering.models import Answer, AnswerService, Asker, Citation, Turn
 from knowledge.answering.prompts import SYSTEM_PROMPT, build_messages, training_example
@@ -30,6 +32,7 @@ __all__ = [
     "Turn",
     "build_answer_service",
     "build_messages",
+    "engine_calibration",
     "parse_backend",
     "training_example",
 ]
@@ -53,4 +56,22 @@ def build_answer_service(
             raise ValueError(f"an adapter needs a local model, not the {spec.kind!r} backend")
         spec = BackendSpec("adapter", adapter_dir)
     generator = build_generators(settings, [spec])[spec.name]
-    return AnswerEngine(services.retriever, generator, engine_options(settings))
+    return AnswerEngine(
+        services.retriever,
+        generator,
+        engine_options(settings),
+        calibration=engine_calibration(services),
+    )
+
+
+def engine_calibration(services: Services) -> CalibratedRule | None:
+    """The knowledge base's self-calibrated abstention rule for an engine over `services`."""
+    settings = services.settings
+    fallback = AbstentionRule(
+        settings.abstain_below,
+        settings.abstain_term_check_below,
+        settings.abstain_min_term_coverage,
+    )
+    return calibrated_rule(
+        services.db, settings.data_dir, fallback, enabled=settings.abstain_self_calibrate
+    )

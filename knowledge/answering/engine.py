@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from knowledge.answering import abstention, grounding
+from knowledge.answering.calibration import CalibratedRule
 from knowledge.answering.citations import (
     attribute,
     citation,
@@ -95,10 +96,14 @@ class AnswerEngine:
         retriever: PassageSource,
         generator: Generator | None,
         options: EngineOptions | None = None,
+        *,
+        calibration: CalibratedRule | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.options = options or EngineOptions()
+        self.calibration = calibration
+        """The knowledge base's own abstention rule, when it has one (else the options')."""
 
     @property
     def model_version(self) -> str:
@@ -135,12 +140,7 @@ class AnswerEngine:
         )
         timings["retrieve"] = time.perf_counter() - mark
         confidence = abstention.confidence(passages)
-        rule = abstention.AbstentionRule(
-            self.options.abstain_below,
-            self.options.term_check_below,
-            self.options.min_term_coverage,
-        )
-        if abstention.should_abstain(standalone, passages, rule):
+        if abstention.should_abstain(standalone, passages, self.abstention_rule()):
             text = abstention.abstention_text(self.options.help_contact)
             return self._abstain(text, passages, confidence, standalone, timings, started, notes)
 
@@ -164,6 +164,17 @@ class AnswerEngine:
             grounding_failed=draft.grounding_failed,
             note=" ".join(notes) or None,
         )
+
+    def abstention_rule(self) -> abstention.AbstentionRule:
+        """The self-calibrated rule while it matches the live knowledge, else the options'."""
+        fixed = abstention.AbstentionRule(
+            self.options.abstain_below,
+            self.options.term_check_below,
+            self.options.min_term_coverage,
+        )
+        if self.calibration is None:
+            return fixed
+        return self.calibration.current()[0]
 
     # --- stages -----------------------------------------------------------------------
 

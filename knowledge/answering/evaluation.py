@@ -96,7 +96,9 @@ def answer_scores(rows: Sequence[Row]) -> dict[str, Any]:
       grounding check and was replaced by quotes;
     - citation_accuracy: answered answerable questions citing at least one expected source;
     - latency_p50_s / _p95_s: total seconds per question; first_token_*: to the first token;
-    - median_words: words per answer (abstentions excluded).
+    - median_words: words per answer (abstentions excluded);
+    - refusal_rate_answerable: answerable questions abstained on (as bad as answering an
+      unanswerable one); by_kind: per kind, questions, pass rate and refusal rate.
     """
     answerable = [(item, answer) for item, answer in rows if item.answerable]
     unanswerable = [(item, answer) for item, answer in rows if not item.answerable]
@@ -113,8 +115,10 @@ def answer_scores(rows: Sequence[Row]) -> dict[str, Any]:
         answer.timings.get("first_token", answer.timings.get("total", 0.0)) for _, answer in rows
     ]
     by_kind: dict[str, list[bool]] = defaultdict(list)
+    rows_by_kind: dict[str, list[Row]] = defaultdict(list)
     for item, answer in rows:
         by_kind[item.kind].append(judge(item, answer).passed)
+        rows_by_kind[item.kind].append((item, answer))
     return {
         "questions": len(rows),
         "key_fact_accuracy": _ratio(
@@ -130,9 +134,20 @@ def answer_scores(rows: Sequence[Row]) -> dict[str, Any]:
         "first_token_p95_s": round(percentile(first, 95), 3),
         "median_words": statistics.median([words(a.text) for a in answered]) if answered else 0,
         "abstained": abstained_all,
+        "refusal_rate_answerable": _ratio(sum(a.abstained for _, a in answerable), len(answerable)),
         "pass_rate_by_kind": {
             kind: _ratio(sum(passes), len(passes)) for kind, passes in sorted(by_kind.items())
         },
+        "by_kind": {kind: kind_scores(subset) for kind, subset in sorted(rows_by_kind.items())},
+    }
+
+
+def kind_scores(rows: Sequence[Row]) -> dict[str, Any]:
+    """One kind's questions: how many, the share passed, the share refused."""
+    return {
+        "questions": len(rows),
+        "pass_rate": _ratio(sum(judge(i, a).passed for i, a in rows), len(rows)),
+        "refusal_rate": _ratio(sum(a.abstained for _, a in rows), len(rows)),
     }
 
 
