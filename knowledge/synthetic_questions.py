@@ -78,7 +78,7 @@ _FACTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
             rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTHS}|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?)"
             rf"(?:,? \d{{4}})?|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
         ),
-        "when",
+        "which date",
     ),
     (
         "contact",
@@ -132,6 +132,26 @@ UNANSWERABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("How many days of jury duty leave do we get?", ("jury",)),
     ("Does the company offer a mortgage subsidy?", ("mortgage",)),
     ("What is the policy on dating a coworker?", ("dating", "relationship", "romantic")),
+    ("Does the company pay for my home internet?", ("internet", "broadband")),
+    ("Can I get an advance on my salary?", ("advance", "loan")),
+    ("Is there a company credit union?", ("credit union",)),
+    ("How do I request a standing desk for the office?", ("standing desk",)),
+    ("Can I volunteer on company time?", ("volunteer", "volunteering")),
+    ("Do we get a day off for voting?", ("voting", "vote", "election")),
+    ("Is there a policy on bringing guests to the office party?", ("party", "guest")),
+    ("Does the company pay for eye tests?", ("eye", "glasses", "optician")),
+    ("Can I work from a café?", ("cafe", "café", "coffee shop")),
+    ("Are there discounts on company products for employees?", ("discount",)),
+    ("What is the policy on side projects and second jobs?", ("side project", "second job")),
+    ("Is there an employee stock purchase plan?", ("stock", "espp", "share")),
+    ("Can I donate my unused leave to a colleague?", ("donate", "donation")),
+    ("Does the company reimburse taxis home after late work?", ("taxi", "late work")),
+    ("What is the noise policy in open-plan areas?", ("noise", "quiet")),
+    ("Is there a nap room?", ("nap",)),
+    ("Can I get a company mobile phone?", ("mobile phone", "company phone")),
+    ("Does the company sponsor work visas for family members?", ("family visa",)),
+    ("How many days of leave do I get for my wedding?", ("wedding", "marriage")),
+    ("Can I take unpaid leave to travel the world?", ("travel the world", "career break")),
 )
 
 
@@ -259,6 +279,7 @@ def _item(question: str, answer: str, kind: str, fact: str, passage: Passage) ->
 def _cloze(sentence: str, start: int, end: int, phrase: str) -> str:
     """The sentence as a question, the fact replaced by `phrase`."""
     body = (sentence[:start] + phrase + sentence[end:]).strip().rstrip(".!?").strip()
+    body = re.sub(r"\b(?:the|a|an) (which|how)\b", r"\1", body)  # "on the which date"
     body = body[0].upper() + body[1:] if body else body
     return f"{body}?"
 
