@@ -8,6 +8,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from knowledge.observability import QUEUE_DEPTH
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -21,11 +23,13 @@ class CountingExecutor(ThreadPoolExecutor):
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self.workers = max_workers
         self._busy = 0
+        self._depth = QUEUE_DEPTH.labels(pool=thread_name_prefix)
         self._changed = threading.Condition()
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         with self._changed:
             self._busy += 1
+            self._depth.set(self._busy)
         try:
             future = super().submit(fn, *args, **kwargs)
         except BaseException:
@@ -37,6 +41,7 @@ class CountingExecutor(ThreadPoolExecutor):
     def _done(self, _future: object) -> None:
         with self._changed:
             self._busy -= 1
+            self._depth.set(self._busy)
             self._changed.notify_all()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -44,7 +44,9 @@ STAGE_SECONDS = Histogram(
     ["stage"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
 )
-QUEUE_DEPTH = Gauge("helpbot_queue_depth", "Questions queued or being answered in this process")
+QUEUE_DEPTH = Gauge(
+    "helpbot_queue_depth", "Tasks queued or running in one of this process's pools", ["pool"]
+)
 REINDEX_RUNS = Counter("helpbot_reindex_runs", "Re-index runs, by outcome", ["outcome"])
 
 Check = Callable[[], object]

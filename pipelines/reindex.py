@@ -17,6 +17,7 @@ from knowledge.db.models import utcnow
 from knowledge.db.scheduler_models import WatchedSource
 from knowledge.db.scheduling import FileState
 from knowledge.ingest import FileResult, Ingestor
+from knowledge.observability import REINDEX_RUNS
 from knowledge.rebuild import RebuildReport, embedding_model_outdated, read_file_source, rebuild
 from knowledge.services import Services, build_store
 from knowledge.stores.base import SchemaMismatchError, VectorStore
@@ -117,6 +118,7 @@ def reindex(
     optimize = getattr(store, "optimize", None)  # embedded store: compact after writing
     if optimize is not None and any(s.status != "error" for s in report.sources):
         optimize()
+    REINDEX_RUNS.labels(outcome=report.result).inc()
     return report
 
 
