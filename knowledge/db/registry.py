@@ -27,6 +27,7 @@ from knowledge.db.registry_models import (
     ModelVersion,
     Promotion,
 )
+from knowledge.generation.models import SHIPPED_MODEL_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,9 @@ def _get(session: Session, version_id: str) -> ModelVersion:
 
 
 def ensure_bootstrap(db: Database, *, base_model: str, base_revision: str = "") -> None:
-    """Create the extractive (live) and base entries once; idempotent and race-safe."""
+    """Create the extractive (live) and base entries once; idempotent and race-safe.
+    An empty `base_model` means the shipped SmolLM2 (as in Settings)."""
+    base_model = base_model or SHIPPED_MODEL_NAME
     with db.session() as session:
         if session.get(LivePointer, LIVE_SLOT) is not None:
             base = session.get(ModelVersion, BASE_ID)
@@ -160,7 +163,9 @@ def register_candidate(
     created_by: str,
     base_revision: str = "",
 ) -> str:
-    """Record a trained adapter as a candidate; returns its id ("v1", "v2", ...)."""
+    """Record a trained adapter as a candidate; returns its id ("v1", "v2", ...). An empty
+    `base_model` means the shipped SmolLM2 (as in Settings)."""
+    base_model = base_model or SHIPPED_MODEL_NAME
     for _ in range(5):
         try:
             with db.session() as session:

@@ -92,6 +92,12 @@ def evaluate_candidate(
             f"nothing to evaluate {version_id} on: its dataset has no test split, no golden "
             "pair is approved and no QA file is configured (HELPBOT_EVAL_QA_FILES)"
         )
+    if candidate.kind == "adapter" and not registry.same_base(
+        candidate.base_model, base.base_model
+    ):
+        reason = f"trained on {candidate.base_model!r}, but answers run on {base.base_model!r}"
+        registry.mark_failed(db, version_id, reason)
+        raise EvaluationError(f"{version_id} cannot be evaluated: {reason}")
     engines = engines or VersionEngines(services)
     roles = {"candidate": candidate, "live": live or base, "base": base}
     registry.mark_evaluating(db, version_id)

@@ -176,3 +176,13 @@ def test_nothing_to_evaluate_on_is_a_clear_error(
     with pytest.raises(EvaluationError, match="nothing to evaluate"):
         evaluate_candidate(services, version_id, engines=engines)
     assert registry.get_version(services.db, version_id).status == "candidate"
+
+
+def test_an_adapter_for_another_base_model_fails_before_answering(
+    services: Any, engines: VersionEngines, qa_file: Path, adapter_v1: Path
+) -> None:
+    version_id = _candidate(services, adapter_v1, None, "qwen2.5-0.5b-instruct")
+
+    with pytest.raises(EvaluationError, match="answers run on"):
+        evaluate_candidate(services, version_id, qa_files=(qa_file,), engines=engines)
+    assert registry.get_version(services.db, version_id).status == "failed"

@@ -190,3 +190,9 @@ def test_a_corrupt_adapter_folder_is_refused(db: Database, adapter: Path) -> Non
 def test_unknown_versions_are_named(db: Database) -> None:
     with pytest.raises(RegistryError, match="no model version 'v9'"):
         registry.get_version(db, "v9")
+
+
+def test_an_empty_base_model_means_the_shipped_one(db: Database, adapter: Path) -> None:
+    version_id = _candidate(db, adapter, base="")
+
+    assert registry.get_version(db, version_id).base_model == "smollm2-135m-instruct"
