@@ -57,6 +57,11 @@ PROFILES=(
     "fast+batch_size=8+torch_compile=true"
     "fast+batch_size=1+max_length=8192"
 )
+if [[ $SMOKE == 1 ]]; then  # same variants, small batches: a check that each one runs
+    PROFILES=("${PROFILES[@]/batch_size=16/batch_size=2}")
+    PROFILES=("${PROFILES[@]/batch_size=8/batch_size=1}")
+    PROFILES=("${PROFILES[@]/max_length=8192/max_length=2048}")
+fi
 QWEN_PROFILES=("${PROFILES[@]:0:3}")
 # Each block has a wall-clock cap so the whole call fits one 600 s device command.
 timeout "${SMOL_S:-300}" $PY -m benchmarks.bench_training \
