@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from knowledge.db.engine import Database
 from knowledge.db.job_models import Worker
 from knowledge.db.models import utcnow
+
+FORGET_AFTER = timedelta(days=7)
 
 
 def register_worker(
@@ -21,9 +23,11 @@ def register_worker(
     kinds: Sequence[str],
     now: datetime | None = None,
 ) -> None:
-    """Announce (or re-announce) a worker; it counts as alive while it heartbeats."""
+    """Announce (or re-announce) a worker; it counts as alive while it heartbeats. Workers
+    silent for FORGET_AFTER are forgotten (each start of a process is a new worker)."""
     now = now or utcnow()
     with db.session() as session:
+        session.execute(delete(Worker).where(Worker.heartbeat_at < now - FORGET_AFTER))
         worker = session.get(Worker, worker_id) or Worker(id=worker_id)
         worker.host, worker.pid, worker.kinds = host, pid, list(kinds)
         worker.started_at, worker.heartbeat_at = now, now

@@ -214,12 +214,19 @@ def mark_cancelled(
 
 
 def release(db: Database, job_id: int, worker_id: str, reason: str) -> bool:
-    """Put a running job back in the queue at once (its worker is shutting down)."""
+    """Put a running job back in the queue at once (its worker is shutting down); a clean
+    hand-back does not count as one of the job's attempts."""
     with db.session() as session:
         done = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == "running")
-            .values(state="queued", worker_id=None, heartbeat_at=None, error=reason)
+            .values(
+                state="queued",
+                worker_id=None,
+                heartbeat_at=None,
+                error=reason,
+                attempts=Job.attempts - 1,  # claimed, hence at least 1
+            )
             .execution_options(synchronize_session=False)
         )
         return getattr(done, "rowcount", 0) == 1

@@ -187,3 +187,5 @@ def test_live_workers_are_the_ones_heartbeating(db: Database) -> None:
     jobs.worker_stopped(db, "gpu-1")
     assert jobs.live_workers(db, now=T0 + timedelta(seconds=90)) == []
     assert {w.id for w in jobs.list_workers(db)} == {"gpu-1", "cpu-1"}
+    jobs.register_worker(db, "cpu-2", host="cpu", pid=12, kinds=["train"], now=T0 + timedelta(8))
+    assert [w.id for w in jobs.list_workers(db)] == ["cpu-2"], "week-old workers are forgotten"

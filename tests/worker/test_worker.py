@@ -125,9 +125,11 @@ def test_stopping_the_worker_puts_its_job_back_in_the_queue(db: Database) -> Non
     job = jobs.get_job(db, job_id)
     assert job is not None and (job.state, job.worker_id) == ("queued", None)
     assert job.error == "worker w1 stopped"
+    assert job.attempts == 0, "a clean hand-back is not a failed attempt"
     assert jobs.live_workers(db) == [], "a stopped worker is not alive"
     other = fakes.worker(db, "w2", handlers={**fakes.HANDLERS, "train": fakes.succeed})
     assert other.run_once() and _state(db, job_id) == "succeeded"
+    assert (jobs.get_job(db, job_id).result or {})["attempt"] == 1  # type: ignore[union-attr]
 
 
 def test_a_job_whose_lease_was_taken_over_is_not_finished_twice(db: Database) -> None:
