@@ -263,10 +263,15 @@ def dataset_build(
     include_restricted: bool = False,
     include_stale: bool = False,
     embeddings: Annotated[bool, typer.Option(help="Group paraphrases by embeddings.")] = True,
+    held_out: Annotated[
+        list[str] | None,
+        typer.Option(help="An evaluation QA file (JSONL): its questions never go in (repeatable)."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Build an immutable dataset version from the approved items."""
     options = DatasetOptions(
+        held_out_files=tuple(held_out or ()),
         min_examples=min_examples,
         seed=seed,
         include_restricted=include_restricted,

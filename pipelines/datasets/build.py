@@ -20,7 +20,13 @@ from pipelines.curation.dedupe import group_near_duplicates
 from pipelines.curation.filters import ServedDocument, exclusion
 from pipelines.curation.pii import scrub
 from pipelines.datasets.examples import Example, ItemData, item_examples, to_record
-from pipelines.datasets.files import content_hash, jsonl, read_names, write_version
+from pipelines.datasets.files import (
+    content_hash,
+    jsonl,
+    read_names,
+    read_questions,
+    write_version,
+)
 from pipelines.datasets.models import DatasetError, DatasetOptions, DatasetVersionInfo
 from pipelines.datasets.split import SPLITS, assign_splits, balance_abstention, cap_groups
 
@@ -47,9 +53,12 @@ def build_dataset(
         opted_out = curation.opted_out_users(session)
         items, excluded = _usable_items(rows, served, opted_out, options)
     items = _with_passages(services, items, options, excluded)
-    groups = _groups(services, items, options)
+    groups, held_out = _groups(services, items, options)
+    excluded["held_out"] = len(held_out)
+    items = [i for i in items if i.id not in held_out]
+    before = len(items)
     items = cap_groups(items, [groups[i.id] for i in items], options.max_per_group)
-    excluded["group_cap"] = len(groups) - len(items)
+    excluded["group_cap"] = before - len(items)
     split_of = assign_splits(
         [groups[i.id] for i in items],
         validation=options.validation_fraction,
@@ -161,13 +170,24 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
 
 
-def _groups(services: Services, items: list[ItemData], options: DatasetOptions) -> dict[int, str]:
-    questions = [scrub(i.question).text for i in items]
+def _groups(
+    services: Services, items: list[ItemData], options: DatasetOptions
+) -> tuple[dict[int, str], set[int]]:
+    """The near-duplicate group of each item, and the items that paraphrase a held-out
+    evaluation question (they must never be trained on)."""
+    held = read_questions(options.held_out_files)
+    questions = [scrub(i.question).text for i in items] + held
     vectors = None
     if options.use_embeddings and items:
         vectors = services.embedder.encode(questions).tolist()
     numbers = group_near_duplicates(questions, vectors)
-    return {item.id: f"g{items[n].id}" for item, n in zip(items, numbers, strict=True)}
+    tainted = set(numbers[len(items) :])
+    groups = {
+        item.id: f"g{items[n].id}" if n < len(items) else "held-out"
+        for item, n in zip(items, numbers, strict=False)
+    }
+    held_out = {item.id for item, n in zip(items, numbers, strict=False) if n in tainted}
+    return groups, held_out
 
 
 def _too_few(total: int, minimum: int, approved: int, excluded: Counter[str]) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipelines.datasets.models import DatasetError
+
 FILES = ("train.jsonl", "validation.jsonl", "test.jsonl", "kto.jsonl")
 
 
@@ -52,6 +54,22 @@ def write_version(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
+
+
+def read_questions(paths: Sequence[str]) -> list[str]:
+    """The `question` of every line of JSONL QA files (the evaluation's held-out questions)."""
+    questions: list[str] = []
+    for name in paths:
+        try:
+            lines = Path(name).read_text(encoding="utf-8").splitlines()
+            rows = [json.loads(line) for line in lines if line.strip()]
+            questions.extend(str(row["question"]) for row in rows)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise DatasetError(
+                f"Cannot read held-out questions from {name}: {type(error).__name__}: {error}. "
+                "Give JSONL files whose lines each have a 'question'."
+            ) from error
+    return questions
 
 
 def read_names(path: Path | None) -> list[str]:

@@ -39,6 +39,9 @@ class DatasetOptions:
     """Group near-duplicates by embedding similarity too (the knowledge base's embedding model)."""
     names: tuple[str, ...] = ()
     """People's names to scrub (with the names file in settings, if any)."""
+    held_out_files: tuple[str, ...] = ()
+    """QA files (JSONL with a 'question' per line) used for evaluation: items whose question
+    is a near-duplicate of one of theirs stay out (a model is never trained on its test)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.validation_fraction < 1 or not 0 <= self.test_fraction < 1:
@@ -50,6 +53,7 @@ class DatasetOptions:
         if not 0 <= self.max_abstention_share <= 1:
             raise DatasetError("max_abstention_share must be between 0 and 1.")
         object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "held_out_files", tuple(self.held_out_files))
 
 
 @dataclass(frozen=True)

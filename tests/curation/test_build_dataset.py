@@ -163,3 +163,20 @@ def test_too_little_data_is_refused_with_what_would_fix_it(services: Services) -
 def test_bad_options_are_refused() -> None:
     with pytest.raises(DatasetError, match="room for training"):
         DatasetOptions(validation_fraction=0.5, test_fraction=0.5)
+
+
+def test_paraphrases_of_held_out_evaluation_questions_stay_out(
+    services: Services, tmp_path: Path
+) -> None:
+    _seed(services)
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"id": "q1", "question": "How many days of annual leave do I get?"}))
+    options = DatasetOptions(use_embeddings=False, min_examples=3, held_out_files=(str(qa),))
+    info = build_dataset(services, built_by="ana", options=options)
+    manifest = json.loads((info.path / "manifest.json").read_text())
+    assert manifest["filters"]["excluded"]["held_out"] == 3  # all three paraphrases
+    assert "annual leave do I get" not in (info.path / "train.jsonl").read_text()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    with pytest.raises(DatasetError, match="held-out questions"):
+        build_dataset(services, built_by="ana", options=DatasetOptions(held_out_files=(str(bad),)))
