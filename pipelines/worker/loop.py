@@ -194,9 +194,9 @@ class Worker:
             db=self.db,
             services=self.services,
         )
-        if self.stopping.is_set():
-            run.shutdown.set()
         self.current = run
+        if self.stopping.is_set():  # after publishing `current`: a stop() now reaches the run
+            run.shutdown.set()
         beats = threading.Event()
         beating = threading.Thread(
             target=self._beat, args=(run, beats), name=f"job-{job.id}-lease", daemon=True
