@@ -154,6 +154,9 @@ def run_synth(
     rng = random.Random(seed)
     rng.shuffle(passages)
     result = SynthResult(passages=len(passages), teacher=teacher is not None)
+    if not passages:
+        log.info("no served public passages: nothing to synthesize")
+        return result
     answerable: list[SyntheticItem] = []
     for passage in passages:
         if limit is not None and len(answerable) >= limit:

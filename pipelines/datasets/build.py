@@ -109,6 +109,8 @@ def _usable_items(
         passages = list(row.passages or [])
         if row.source == "exchange":
             cited = list(row.citations or [])
+        elif row.source == "golden" or not row.answerable:
+            cited = []  # golden passages are retrieved at build time; abstentions cite nothing
         else:
             cited = [
                 {"document_id": p.get("document_id"), "version": p.get("version")}
