@@ -143,9 +143,7 @@ def item_examples(item: ItemData, *, k: int, rng: random.Random) -> list[Example
     if item.source == "synthetic":
         return _synthetic(item, passages, k, rng)
     out: list[Example] = []
-    if not item.answerable:
-        out.append(_example(item, passages[:k], ABSTAIN_TARGET, "abstention"))
-    elif item.correction:
+    if item.correction:  # a correction wins, even over the bot's refusal
         text, shown = fit_citations(cite(item.correction, passages[:k]), passages, k)
         out.append(_example(item, shown, text, "correction"))
         if item.answer:
@@ -154,6 +152,8 @@ def item_examples(item: ItemData, *, k: int, rng: random.Random) -> list[Example
     elif item.label == "negative":
         text, shown = fit_citations(item.answer, passages, k)
         return [_example(item, shown, text, "kto", label=False)]
+    elif not item.answerable:
+        out.append(_example(item, passages[:k], ABSTAIN_TARGET, "abstention"))
     else:
         text, shown = fit_citations(cite(item.answer, passages[:k]), passages, k)
         out.append(_example(item, shown, text, "answer"))

@@ -117,3 +117,19 @@ def test_a_record_is_trl_prompt_completion_built_by_the_serving_prompt_builder()
     assert "label" not in record and record["meta"] == {"item_id": 1}
     kto = item_examples(_item(), k=3, rng=random.Random(0))[1]
     assert to_record(kto, "q", "a", {})["label"] is True
+
+
+def test_a_correction_of_a_refusal_is_the_target_and_a_rejected_refusal_only_a_negative() -> None:
+    rng = random.Random(0)
+    refusal = "I couldn't find this in our policies."
+    fixed = item_examples(
+        _item(answerable=False, answer=refusal, label="corrected", correction="Up to 5 days."),
+        k=3,
+        rng=rng,
+    )
+    assert (fixed[0].variant, fixed[0].target) == ("correction", "Up to 5 days [2].")
+    assert (fixed[1].label, fixed[1].target) == (False, refusal)
+    disliked = item_examples(
+        _item(answerable=False, answer=refusal, label="negative"), k=3, rng=rng
+    )
+    assert [(e.variant, e.label) for e in disliked] == [("kto", False)]
