@@ -201,13 +201,13 @@ def subprocess_run(
 
 
 def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Best tokens/s of each profile, and each one's speed-up over the first profile."""
+    """Best tokens/s of each profile, and each one's speed-up over the first profile named."""
     best: dict[str, dict[str, Any]] = {}
     for spec, tries in runs.items():
         good = [t for t in tries if "error" not in t]
         if good:
             best[spec] = max(good, key=lambda t: t["tokens_per_s"] or 0)
-    baseline = next(iter(best.values()), None)
+    baseline = best.get(next(iter(runs), ""))  # the first profile named; none if it failed
     summary = {}
     for spec, row in best.items():
         summary[spec] = {key: row.get(key) for key in COLUMNS}
