@@ -4,11 +4,12 @@ A fixed cosine cut does not carry from one knowledge base to another: how close 
 question lands to the nearest passage depends on how broad the documents are. So the cut is
 placed per knowledge base: synthetic answerable questions are drawn from its own passages
 (knowledge.synthetic_questions: each asks about one sentence's fact) and synthetic unanswerable
-ones are everyday questions whose distinctive words no passage contains. Each is retrieved as the
-engine retrieves, and the rule (cosine cut, term-check band) is placed between the two groups
-with a false-abstention budget. The result is saved with a fingerprint of the knowledge it was
-computed on; a changed knowledge base makes it stale (the scheduler re-computes it), and a
-stale or missing calibration falls back to the configured thresholds.
+ones are everyday questions whose distinctive words no passage contains, plus near misses: the
+answerable ones with their most distinctive word swapped for one no passage says. Each is
+retrieved as the engine retrieves, and the rule (cosine cut, term-check band) is placed
+between the two groups with a false-abstention budget. The result is saved with a fingerprint
+of the knowledge it was computed on; a changed knowledge base makes it stale (the scheduler
+re-computes it), and a stale or missing calibration falls back to the configured thresholds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import hashlib
 import json
 import logging
 import os
+import random
+import re
 import statistics
 import threading
 import time
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from knowledge.answering.abstention import AbstentionRule, Signals, evaluate_rule, signals
+from knowledge.answering.analysis import terms
 from knowledge.db import documents as registry
 from knowledge.db.engine import Database
 from knowledge.retrieval import Passage, Retriever
@@ -135,8 +139,9 @@ def calibrate_knowledge(
             len(uncovered),
         )
         return None
+    misses = near_misses([item.question for item in asked], passages, seed=seed)
     yes = [signals(item.question, retrieve(item.question)) for item in asked]
-    no = [signals(item.question, retrieve(item.question)) for item in uncovered]
+    no = [signals(q, retrieve(q)) for q in [item.question for item in uncovered] + misses]
     rule = place_rule(yes, no)
     scored = evaluate_rule(yes, no, rule)
     return Calibration(
@@ -153,6 +158,40 @@ def calibrate_knowledge(
         calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         seed=seed,
     )
+
+
+def near_misses(
+    questions: Sequence[str], passages: Sequence[Passage], *, seed: int = 0
+) -> list[str]:
+    """Unanswerable questions close to the knowledge: each answerable question with its most
+    distinctive word (the one fewest passages say) replaced by a word no passage says
+    ("How many days of sabbatical leave ...?"). They look like the knowledge base's own
+    questions, as real unanswerable questions do, but ask about something it does not cover."""
+    from knowledge.synthetic_questions import UNANSWERABLE
+
+    counts: dict[str, int] = {}
+    for passage in passages:
+        for term in terms(f"{passage.title} {passage.section} {passage.text}"):
+            counts[term] = counts.get(term, 0) + 1
+    pool = sorted(
+        {
+            word
+            for _, words in UNANSWERABLE
+            for word in words
+            if word.isalpha() and not (terms(word) & counts.keys())
+        }
+    )
+    if not pool:
+        return []
+    rng = random.Random(seed)
+    made: list[str] = []
+    for question in questions[::2]:
+        words = [w for w in re.findall(r"[A-Za-z][\w'-]*", question) if terms(w) & counts.keys()]
+        if not words:
+            continue
+        rarest = min(words, key=lambda w: min(counts[t] for t in terms(w) & counts.keys()))
+        made.append(re.sub(rf"\b{re.escape(rarest)}\b", rng.choice(pool), question, count=1))
+    return made
 
 
 def save(calibration: Calibration, path: Path) -> None:

@@ -27,6 +27,7 @@ from knowledge.answering.claims import unsupported_claims
 from knowledge.answering.extractive import asks_for_quantity, extractive_answer
 from knowledge.answering.models import Answer, Asker, OnToken, Turn
 from knowledge.answering.prompts import build_messages, leaks_prompt
+from knowledge.answering.question import plain_question
 from knowledge.answering.rewrite import rewrite_rules, rewrite_with_model
 from knowledge.generation.base import Generation, GenerationError, Generator
 from knowledge.retrieval import Passage
@@ -120,7 +121,7 @@ class AnswerEngine:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         notes: list[str] = []
-        question = question.strip()
+        question = plain_question(question)
         if not question:
             return self._abstain(EMPTY_QUESTION_TEXT, [], 0.0, question, timings, started, notes)
         limit = self.options.max_question_chars
