@@ -133,9 +133,7 @@ def claim(
             .returning(Job)
             .execution_options(populate_existing=True)
         ).one_or_none()
-        if job is None:
-            return None
-        session.execute(update(Worker).where(Worker.id == worker_id).values(current_job_id=job.id))
+        # The worker's row names this job from its first heartbeat (one statement per claim).
         return job
 
 
@@ -153,7 +151,11 @@ def heartbeat(
             .returning(Job.cancel_requested)
             .execution_options(synchronize_session=False)
         ).first()
-        session.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now))
+        session.execute(
+            update(Worker)
+            .where(Worker.id == worker_id)
+            .values(heartbeat_at=now, current_job_id=job_id if renewed is not None else None)
+        )
     if renewed is None:
         return "lost"
     return "cancel" if renewed[0] else "running"

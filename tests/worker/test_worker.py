@@ -76,6 +76,7 @@ def test_metrics_are_readable_while_the_job_runs_and_cancel_stops_it(db: Databas
     reader = Database(db.url)  # another connection, as the console would read
     _wait_for(lambda: len(jobs.metrics_for(reader, job_id)) >= 3)
     assert _state(reader, job_id) == "running"
+    _wait_for(lambda: [w.current_job_id for w in jobs.live_workers(reader)] == [job_id])
     assert jobs.request_cancel(reader, job_id) == "running"
     thread.join(20)
     assert not thread.is_alive()
@@ -84,6 +85,7 @@ def test_metrics_are_readable_while_the_job_runs_and_cancel_stops_it(db: Databas
     steps = [p.step for p in jobs.metrics_for(reader, job_id)]
     assert steps == list(range(1, len(steps) + 1)) and len(steps) < 2000
     assert any("cancelled" in line.message for line in jobs.logs_for(reader, job_id))
+    assert [w.current_job_id for w in jobs.live_workers(reader)] == [None]
     reader.dispose()
 
 
