@@ -29,7 +29,7 @@ TEST_DATABASE = os.environ.get("HELPBOT_TEST_DATABASE", "sqlite")
 TEST_STORE = os.environ.get("HELPBOT_TEST_STORE", "lancedb")
 REQUIRE_POSTGRES = os.environ.get("HELPBOT_TEST_REQUIRE_POSTGRES", "") == "1"
 # Fixtures whose tests touch SQL through Settings/Services: the database and pipeline tiers.
-_DATABASE_FIXTURES = {"settings", "services"}
+_DATABASE_FIXTURES = {"settings", "services", "tier_database_url"}
 _skipped_for_postgres: list[str] = []
 
 
@@ -59,6 +59,16 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
+
+
+@pytest.fixture
+def tier_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of the tier: a SQLite file, or (HELPBOT_TEST_DATABASE=postgresql) a
+    throw-away PostgreSQL database. Fixtures that build a Database from it join the
+    database tier, so their tests run on both."""
+    if TEST_DATABASE == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'tier.db'}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
