@@ -1,5 +1,4 @@
-"""The job queue from the command line: `helpbot jobs list|show|cancel|enqueue|workers`, `helpbot
-worker`."""
+"""The job queue from the command line: `helpbot jobs ...` and `helpbot worker`."""
 
 from __future__ import annotations
 
