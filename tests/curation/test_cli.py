@@ -34,11 +34,28 @@ def run_json(*args: str) -> Any:
 
 @pytest.fixture
 def handbook(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
-    """A knowledge base of three handbook files; the commands share these services (and the
+    """A knowledge base of two handbook files; the commands share these services (and the
     session's loaded embedding model) instead of building their own."""
     results = services.ingestor().ingest([SourceFile.from_path(HANDBOOK / n) for n in FILES])
     assert all(r.error is None for r in results), results
     monkeypatch.setattr(curation_commands, "services", lambda: services)
+    return services
+
+
+@pytest.fixture
+def small_policy(services: Services, tmp_path: Path) -> Services:
+    """A knowledge base of one short policy (quick to ingest)."""
+    policy = tmp_path / "annual-leave.md"
+    policy.write_text(
+        "---\ntitle: Annual Leave\naudiences: [everyone]\n---\n# Annual Leave\n\n"
+        "## Allowance\nEvery employee receives 25 working days of paid annual leave per "
+        "holiday year.\n\n## Carry-over\nYou can carry over up to 5 days into the next "
+        "holiday year. Carried-over days must be used by 31 March.\n\n## Questions\n"
+        "Send questions to people@northwind.example within 10 days of booking.\n",
+        encoding="utf-8",
+    )
+    (result,) = services.ingestor().ingest([SourceFile.from_path(policy)])
+    assert result.error is None, result
     return services
 
 
@@ -85,8 +102,9 @@ def test_synth_review_and_build_a_dataset_from_the_command_line(handbook: Servic
 
 
 def test_synth_with_a_teacher_keeps_only_pairs_grounded_in_the_passage(
-    handbook: Services,
+    small_policy: Services,
 ) -> None:
+    handbook = small_policy
     pairs = [
         {"question": "How many days of annual leave do I get", "answer": "25 working days."},
         {"question": "Invented?", "answer": "You get 99 days.", "kind": "duration"},
@@ -112,7 +130,8 @@ def test_synth_with_a_teacher_keeps_only_pairs_grounded_in_the_passage(
     assert make_teacher(handbook.settings) is None  # not configured: rules
 
 
-def test_a_teacher_that_is_down_falls_back_to_the_rules(handbook: Services) -> None:
+def test_a_teacher_that_is_down_falls_back_to_the_rules(small_policy: Services) -> None:
+    handbook = small_policy
     server = FakeOpenAIServer(status=503, models={"teacher"})
     server.start()
     try:
@@ -122,4 +141,7 @@ def test_a_teacher_that_is_down_falls_back_to_the_rules(handbook: Services) -> N
         result = run_synth(handbook, actor="ana", limit=5, teacher=make_teacher(settings))
     finally:
         server.stop()
-    assert result.teacher_failures >= 1 and result.created >= 5
+    assert result.teacher_failures >= 1 and result.created >= 3
+    with handbook.db.session() as session:
+        facts = {i.fact for i in curation.list_items(session, source="synthetic")}
+    assert "25 working days" in facts  # the rules wrote them
