@@ -40,11 +40,11 @@ def frames(ctx: ConsoleContext, days: int = 30) -> InsightFrames:
         gaps = insights.knowledge_gaps(session, since=now - timedelta(days=days))
         overdue = insights.overdue_documents(session, today=today)
     volume = pd.DataFrame(
-        {"day": [d.day.isoformat() for d in daily], "questions": [d.questions for d in daily]}
+        {"day": pd.to_datetime([d.day for d in daily]), "questions": [d.questions for d in daily]}
     )
     rates = pd.DataFrame(
         [
-            {"day": d.day.isoformat(), "rate": value, "metric": metric}
+            {"day": pd.Timestamp(d.day), "rate": value, "metric": metric}
             for d in daily
             if d.questions
             for metric, value in (
@@ -58,7 +58,7 @@ def frames(ctx: ConsoleContext, days: int = 30) -> InsightFrames:
     )
     latency = pd.DataFrame(
         [
-            {"day": d.day.isoformat(), "seconds": value, "percentile": name}
+            {"day": pd.Timestamp(d.day), "seconds": value, "percentile": name}
             for d in daily
             for name, value in (("p50", d.latency_p50_s), ("p95", d.latency_p95_s))
             if value is not None

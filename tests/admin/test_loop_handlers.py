@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import gradio as gr
+import pandas as pd
 import pytest
 
 from admin.auth import ConsoleError, action
@@ -111,7 +112,7 @@ def test_insights_count_days_rates_latency_gaps_and_overdue(console: ConsoleCont
     add_exchange(console, "Is there a gym at the office?", abstained=True)
     frames = insights.frames(console, 7)
     assert len(frames.volume) == 7 and frames.volume["questions"].sum() == 5
-    yesterday = (NOW - timedelta(days=1)).date().isoformat()
+    yesterday = pd.Timestamp((NOW - timedelta(days=1)).date())
     rates = frames.rates.set_index(["day", "metric"])["rate"]
     assert rates[(yesterday, "answered")] == pytest.approx(0.6)
     assert rates[(yesterday, "abstained")] == pytest.approx(0.4)
