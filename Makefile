@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut 
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck unit slow bench clean install
+.PHONY: run test lint typecheck unit slow bench clean install chromium
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,15 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
+# The console's browser tests drive Debian's chromium (Playwright's own download needs the
+# internet); installed once when missing, skipped where apt-get is unavailable.
+chromium:
+	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && apt-get install -y -q chromium) \
+		|| echo "chromium not installed: the browser tests will be skipped"
+
 # The whole suite on SQLite, then the database tier on a throw-away PostgreSQL server (installed
 # from Debian when missing) and the pipeline tier on the Weaviate fake: see .ci/test-tiers.
-test: lint typecheck $(STAMP)
+test: lint typecheck chromium $(STAMP)
 	bash .ci/test-tiers $(PY)
 
 bench: $(STAMP)
