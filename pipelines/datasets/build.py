@@ -7,28 +7,24 @@ import logging
 import random
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from knowledge.db import curation, dataset_versions
+from knowledge.db import curation
 from knowledge.db import documents as registry
-from knowledge.db.curation_models import CurationItem, DatasetVersion
+from knowledge.db.curation_models import CurationItem
 from knowledge.services import Services
 from pipelines.curation.dedupe import group_near_duplicates
 from pipelines.curation.filters import ServedDocument, exclusion
 from pipelines.curation.pii import scrub
-from pipelines.datasets.examples import Example, ItemData, item_examples, to_record
+from pipelines.datasets.examples import Example, ItemData, item_examples
 from pipelines.datasets.files import (
-    content_hash,
-    jsonl,
-    read_names,
     read_questions,
-    write_version,
 )
 from pipelines.datasets.models import DatasetError, DatasetOptions, DatasetVersionInfo
 from pipelines.datasets.split import SPLITS, assign_splits, balance_abstention, cap_groups
+from pipelines.datasets.version import write_dataset
 
 log = logging.getLogger(__name__)
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -87,7 +83,7 @@ def build_dataset(
     total = sum(len(v) for v in by_split.values())
     if total < minimum:
         raise DatasetError(_too_few(total, minimum, len(rows), excluded))
-    return _write(services, built_by, options, items, groups, by_split, kto, excluded)
+    return write_dataset(services, built_by, options, items, groups, by_split, kto, excluded)
 
 
 def _served_documents(session: Session) -> dict[str, ServedDocument]:
@@ -201,107 +197,3 @@ def _too_few(total: int, minimum: int, approved: int, excluded: Counter[str]) ->
         "generate synthetic ones from the documents (`helpbot curate synth`), add golden "
         "pairs (`helpbot curate add`), or lower HELPBOT_DATASET_MIN_EXAMPLES."
     )
-
-
-def _write(
-    services: Services,
-    built_by: str,
-    options: DatasetOptions,
-    items: list[ItemData],
-    groups: dict[int, str],
-    by_split: dict[str, list[Example]],
-    kto: list[Example],
-    excluded: Counter[str],
-) -> DatasetVersionInfo:
-    names = [*options.names, *read_names(services.settings.pii_names_file)]
-    keep = services.settings.pii_keep
-    by_id = {i.id: i for i in items}
-    pii: Counter[str] = Counter()
-    scrubbed: set[tuple[int, str]] = set()
-    counts: dict[str, Any] = {
-        "by_source": Counter(),
-        "by_label": Counter(),
-        "by_variant": Counter(),
-    }
-    doc_versions: dict[str, set[int]] = defaultdict(set)
-    contents: dict[str, bytes] = {}
-    for name, examples in [*((s, by_split[s]) for s in SPLITS), ("kto", kto)]:
-        rows = []
-        for example in examples:
-            item = by_id[example.item_id]
-            contacts = [*keep, *(c for p in example.passages for c in _CONTACT.findall(p.text))]
-            question = scrub(example.question, names=names, keep=contacts)
-            target = scrub(example.target, names=names, keep=contacts)
-            found = Counter(question.counts) + Counter(target.counts)
-            for text, result in ((example.question, question), (example.target, target)):
-                if (item.id, text) not in scrubbed:  # one text in several rows counts once
-                    scrubbed.add((item.id, text))
-                    pii.update(result.counts)
-            for p in example.passages:
-                doc_versions[p.document_id].add(p.version)
-            meta = {
-                "item_id": item.id,
-                "source": item.source,
-                "kind": item.kind,
-                "label": item.label,
-                "variant": example.variant,
-                "group": groups[item.id],
-                "documents": sorted({f"{p.document_id}@{p.version}" for p in example.passages}),
-                "pii": dict(found),
-            }
-            rows.append(to_record(example, question.text, target.text, meta))
-            if name != "kto":
-                counts["by_source"][item.source] += 1
-                counts["by_label"][item.label] += 1
-                counts["by_variant"][example.variant] += 1
-        contents[f"{name}.jsonl"] = jsonl(rows)
-        counts[name] = len(rows)
-    digest = content_hash(contents)
-    counts = {k: dict(v) if isinstance(v, Counter) else v for k, v in counts.items()}
-    with services.db.session() as session:
-        existing = dataset_versions.dataset_by_hash(session, digest)
-        if existing is not None:
-            return DatasetVersionInfo(
-                existing.id, _root(services) / existing.id, digest, existing.counts, created=False
-            )
-    now = datetime.now(UTC)
-    dataset_id = f"ds-{now:%Y%m%d-%H%M%S}-{digest[:8]}"
-    filters = {
-        "options": dataclasses.asdict(options) | {"names": len(names)},
-        "excluded": dict(excluded),
-    }
-    manifest = {
-        "id": dataset_id,
-        "content_hash": digest,
-        "counts": counts,
-        "filters": filters,
-        "pii_removed": dict(pii),
-        "document_versions": {d: sorted(v) for d, v in sorted(doc_versions.items())},
-        "groups": len(set(groups[i.id] for i in items)),
-        "items": len(items),
-        "format": "TRL conversational prompt-completion; kto.jsonl adds a boolean label",
-        "built_by": built_by,
-        "built_at": now.isoformat(timespec="seconds"),
-    }
-    path = write_version(_root(services), dataset_id, contents, manifest)
-    with services.db.session() as session:
-        dataset_versions.add_dataset_version(
-            session,
-            DatasetVersion(
-                id=dataset_id,
-                path=str(path),
-                content_hash=digest,
-                counts=counts,
-                filters=filters | {"pii_removed": dict(pii)},
-                item_ids=sorted(by_id),
-                built_by=built_by,
-                built_at=now,
-            ),
-        )
-        registry.audit(session, built_by, "dataset.build", dataset_id, counts=counts)
-    log.info("dataset %s built: %s", dataset_id, {s: counts[s] for s in SPLITS})
-    return DatasetVersionInfo(dataset_id, path, digest, counts)
-
-
-def _root(services: Services) -> Any:
-    return services.settings.data_dir / "datasets"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from knowledge.db import curation, dataset_versions
 from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.synthetic_questions import SyntheticItem
-from pipelines.datasets import DatasetError, DatasetOptions, build_dataset
+from pipelines.datasets import DatasetError, DatasetOptions, build_dataset, version
 from pipelines.datasets.examples import ABSTAIN_TARGET
 from tests.curation.conftest import BANDS, CARRY, LEAVE, SICK, add_documents, add_exchange, snapshot
 
@@ -180,3 +181,33 @@ def test_paraphrases_of_held_out_evaluation_questions_stay_out(
     bad.write_text("not json\n")
     with pytest.raises(DatasetError, match="held-out questions"):
         build_dataset(services, built_by="ana", options=DatasetOptions(held_out_files=(str(bad),)))
+
+
+def test_two_builds_racing_with_identical_data_leave_one_version(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(services)
+    first = build_dataset(services, built_by="ana", options=DatasetOptions(**FAST))
+    real = dataset_versions.dataset_by_hash
+    calls = iter([None])  # the second build's first look misses the first one's row
+
+    def racing(session: object, digest: str) -> object:
+        if next(calls, "looked before") is None:
+            return None
+        return real(session, digest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dataset_versions, "dataset_by_hash", racing)
+    removed: list[str] = []
+    monkeypatch.setattr(version.shutil, "rmtree", lambda p, **kw: removed.append(p.name))
+    monkeypatch.setattr(version, "datetime", _Later)  # the loser's id differs by its time
+    second = build_dataset(services, built_by="bo", options=DatasetOptions(**FAST))
+    assert len(removed) == 1 and removed[0] != first.id  # it wrote, lost the insert, cleaned up
+    with services.db.session() as s:
+        assert [d.id for d in dataset_versions.list_datasets(s)] == [first.id]
+    assert (second.id, second.created) == (first.id, False)
+
+
+class _Later(datetime):
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _Later:  # type: ignore[override]
+        return cls(2099, 1, 1, tzinfo=tz)
