@@ -50,7 +50,13 @@ def stale_problem(
         document = documents.get(doc_id)
         if document is None or document.live_version is None or document.status == "deleted":
             return f"{doc_id!r} is no longer served"
-        if version is not None and int(version) != document.live_version:
+        if version is None:
+            continue
+        try:
+            number = int(version)
+        except (TypeError, ValueError):
+            return f"{doc_id!r} is cited with an unreadable version {version!r}"
+        if number != document.live_version:
             return f"{doc_id!r} version {version} was replaced by version {document.live_version}"
     return None
 

@@ -60,6 +60,11 @@ ROWS: list[tuple[str, dict[str, Any], tuple[str, str] | None]] = [
         ("opted_out", "the asker opted out of training"),
     ),
     ("an abstention cites nothing", {"passages": [], "cited": []}, None),
+    (
+        "a corrupt citation",
+        {"passages": [], "cited": [{"document_id": "annual-leave", "version": "v?"}]},
+        ("stale", "'annual-leave' is cited with an unreadable version 'v?'"),
+    ),
 ]
 
 
