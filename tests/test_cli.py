@@ -116,7 +116,9 @@ def test_up_answers_questions_from_the_prompt(
     monkeypatch.setenv("HELPBOT_GENERATOR", "extractive")
     run("ingest", str(corpus / "parental-leave.md"))
     result = CliRunner().invoke(
-        app, ["up", "--no-scheduler"], input="how many weeks of parental leave?\n\n"
+        app,
+        ["up", "--no-scheduler", "--no-admin-console"],
+        input="how many weeks of parental leave?\n\n",
     )
     assert result.exit_code == 0, result.output
     assert "Slack bot not started: set HELPBOT_SLACK_BOT_TOKEN" in result.output
