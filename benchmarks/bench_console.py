@@ -33,7 +33,7 @@ from knowledge.services import Services
 from knowledge.settings import Settings
 
 PASSWORD = "benchmark password"
-TABS = {
+TABS: dict[str, list[Any]] = {
     "knowledge": ["", 1],
     "sources": ["all"],
     "exchanges": [[], [], "", "", "", 1],
