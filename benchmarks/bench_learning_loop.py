@@ -34,10 +34,9 @@ from knowledge.answering.abstention import abstention_text
 from knowledge.answering.backends import build_generators, engine_options, parse_backend
 from knowledge.answering.engine import AnswerEngine
 from knowledge.answering.evaluation import evaluate_answers
-from knowledge.db import curation
+from knowledge.db import curation, registry
 from knowledge.db import jobs as job_queue
-from knowledge.db import registry
-from knowledge.evaluation import load_qa
+from knowledge.evaluation import QAItem, load_qa
 from knowledge.ingest import SourceFile, walk
 from knowledge.services import Services
 from knowledge.settings import Settings
@@ -65,7 +64,7 @@ def ingest(data_dir: Path, folder: Path) -> Services:
     return services
 
 
-def curate(services: Services, synth_limit: int) -> dict[str, Any]:
+def curate(services: Services, synth_limit: int, question_of: dict[str, QAItem]) -> dict[str, Any]:
     """The admin's month-end review, through the same functions as the CLI and console."""
     from pipelines.curation.synth import run_synth
 
@@ -76,14 +75,11 @@ def curate(services: Services, synth_limit: int) -> dict[str, Any]:
     synth = run_synth(services, actor=ADMIN, seed=0, limit=synth_limit)
     with services.db.session() as session:
         for item in curation.list_items(session, state="new", limit=100_000):
-            if item.source == "synthetic":
-                curation.transition(session, item.id, "approved", actor=ADMIN)
-                decided["approved"] += 1
-            elif item.label == "positive":
+            if item.source == "synthetic" or item.label == "positive":
                 curation.transition(session, item.id, "approved", actor=ADMIN)
                 decided["approved"] += 1
             elif item.label == "negative":
-                qa = QUESTION_OF.get(item.question)
+                qa = question_of.get(item.question)
                 text = admin_correction(qa, item.passages, reply) if qa else None
                 if text is None:
                     curation.transition(
@@ -100,9 +96,6 @@ def curate(services: Services, synth_limit: int) -> dict[str, Any]:
             else:
                 decided["left_new"] += 1
     return {"decisions": decided, "synthetic": {"created": synth.created, "by_kind": synth.by_kind}}
-
-
-QUESTION_OF: dict[str, Any] = {}
 
 
 def run_jobs(services: Services, *, max_steps: int, qa_files: list[str]) -> dict[str, Any]:
@@ -170,11 +163,11 @@ def main() -> None:
     started = time.perf_counter()
     services = ingest(root / "sample", SAMPLE / "handbook")
     pool = load_qa(SAMPLE / "handbook_qa.jsonl") + load_qa(SAMPLE / "abstention_holdout.jsonl")
-    QUESTION_OF.update({item.question: item for item in pool})
+    question_of = {item.question: item for item in pool}
     live = AnswerEngine(services.retriever, None, engine_options(services.settings))
     happened = simulate_month(services.db, live, pool, days=args.days)
     # The curation item keeps the standalone question: map casual rewordings back too.
-    QUESTION_OF.update({h.question: h.item for h in happened})
+    question_of.update({h.question: h.item for h in happened})
     month = {
         "exchanges": len(happened),
         "correct": sum(h.correct for h in happened),
@@ -182,7 +175,7 @@ def main() -> None:
         "thumbs_down": sum(h.vote < 0 for h in happened),
     }
     print(f"month simulated: {month}", flush=True)
-    curated = curate(services, args.synth)
+    curated = curate(services, args.synth, question_of)
     print(f"curated: {curated}", flush=True)
     registry.ensure_bootstrap(services.db, base_model=services.settings.base_model)
     loop = run_jobs(services, max_steps=args.max_steps, qa_files=[])
