@@ -82,6 +82,8 @@ def random_weights(config_dir: Path, folder: Path, *, shrink: bool = False) -> P
     config = AutoConfig.from_pretrained(config_dir)
     if shrink:
         config.update(SHRUNK)
+        if getattr(config, "layer_types", None):  # per-layer lists follow the layer count
+            config.layer_types = config.layer_types[: SHRUNK["num_hidden_layers"]]
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(config_dir).save_pretrained(folder)
