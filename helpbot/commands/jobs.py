@@ -13,6 +13,7 @@ from rich.table import Table
 
 from helpbot.app import app, console, err, services
 from knowledge.db import jobs
+from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
 from knowledge.db.job_models import Job
 from knowledge.services import Services
 
@@ -204,6 +205,11 @@ def worker(
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     svc = services()
+    try:  # a container may start before its database
+        wait_for_database(svc.settings.sql_url, timeout_s=svc.settings.db_connect_timeout_s)
+    except DatabaseUnavailableError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(3) from exc
     loop = build_worker(svc, kinds=wanted, worker_id=worker_id)
     console.print(f"worker {loop.worker_id} runs {', '.join(loop.kinds)}; Ctrl-C stops it")
     run_process(loop, svc.settings, once=once)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
+from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
 from knowledge.db.jobs import JOB_KINDS
 from knowledge.observability import configure_logging
 from knowledge.services import Services
@@ -26,6 +28,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(str(exc))
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    try:  # a container may start before its database
+        wait_for_database(settings.sql_url, timeout_s=settings.db_connect_timeout_s)
+    except DatabaseUnavailableError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(3) from exc
     worker = build_worker(Services.from_settings(settings), kinds=kinds, worker_id=args.worker_id)
     run_process(worker, settings, once=args.once)
 

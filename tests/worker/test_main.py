@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from knowledge.db import jobs
 from knowledge.db.engine import Database
 from knowledge.settings import Settings
@@ -80,3 +82,26 @@ def test_the_worker_process_runs_jobs_serves_health_and_stops_on_sigterm(
         if worker.poll() is None:
             worker.kill()
         db.dispose()
+
+
+def test_a_worker_whose_database_stays_down_exits_3_without_the_password(
+    settings: Settings,
+) -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql+psycopg://helpbot:s3cret-pw@127.0.0.1:{_free_port()}/helpbot"
+    env = {
+        **os.environ,
+        "HELPBOT_DATA_DIR": str(settings.data_dir),
+        "HELPBOT_DATABASE_URL": url,
+        "HELPBOT_DB_CONNECT_TIMEOUT_S": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.worker"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3
+    assert "127.0.0.1" in done.stderr and "s3cret-pw" not in done.stderr + done.stdout
