@@ -13,7 +13,7 @@ from knowledge.db import console_pages, curation
 from knowledge.db.conversation_models import Exchange
 from knowledge.retrieval import Passage
 
-HEADERS = ["id", "asked (UTC)", "via", "question", "answer", "status", "👍", "👎", "curation"]
+HEADERS = ["id", "asked (UTC)", "via", "question", "answer", "status", "up", "down", "curation"]
 FILTERS = ["thumbs-down", "abstained", "grounding failed", "unanswered", "stale"]
 KINDS = ["channel", "dm", "assistant", "command"]
 PAGE_SIZE = 25
