@@ -25,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.calibrate_abstention import ingested_services
 from benchmarks.common import QA_FILE, REPO, emit
+from knowledge.answering import engine_calibration
 from knowledge.answering.abstention import DEFAULT_ABSTAIN_BELOW
 from knowledge.answering.backends import build_generators, engine_options, parse_backend
 from knowledge.answering.engine import AnswerEngine
@@ -69,7 +70,11 @@ def answers_section(
     svc: Services, items: list[QAItem], generators: dict[str, Generator | None], threshold: float
 ) -> dict[str, Any]:
     options = engine_options(svc.settings, abstain_below=threshold)
-    engines = {name: AnswerEngine(svc.retriever, g, options) for name, g in generators.items()}
+    calibration = engine_calibration(svc)  # the knowledge base's own rule, when current
+    engines = {
+        name: AnswerEngine(svc.retriever, g, options, calibration=calibration)
+        for name, g in generators.items()
+    }
     report = evaluate_answers(items, engines)
     return {"by_backend": report["answers_by_backend"], "per_question": report["per_question"]}
 

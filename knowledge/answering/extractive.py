@@ -61,6 +61,8 @@ class Sentence:
     partial: bool
     context: frozenset[str] = frozenset()
     """Content words of the passage's title and section headings: what the sentence is under."""
+    order: tuple[int, int] = (0, 0)
+    """(rank of its document among the passages', passages of that document before it)."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,54 @@ class Query:
     terms: frozenset[str]
     pairs: frozenset[tuple[str, str]]
     wants_quantity: bool
+    kinds: frozenset[str] = frozenset()
+    """The kinds of quantity asked for ("what time" -> time); empty: any kind."""
 
     @classmethod
     def of(cls, text: str) -> Query:
         """The query of a question (or of one part of it)."""
-        return cls(frozenset(terms(text)), frozenset(word_pairs(text)), asks_for_quantity(text))
+        return cls(
+            frozenset(terms(text)),
+            frozenset(word_pairs(text)),
+            asks_for_quantity(text),
+            wanted_kinds(text),
+        )
+
+
+# Which kinds of figure answer which question words (knowledge.answering.grounding's kinds).
+_KIND_CUES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"\bwhat time\b|\buntil what\b|\bby what time\b|\bo'?clock\b", re.I),
+     frozenset({"time"})),
+    (re.compile(r"\bhow long\b|\bhow soon\b|\bin advance\b|\bhow many (?:days|weeks|months|"
+                r"years|hours|minutes)\b", re.I), frozenset({"duration"})),
+    (re.compile(r"\bwhen\b|\bwhat date\b|\bdeadline\b", re.I),
+     frozenset({"date", "time", "duration"})),
+    (re.compile(r"\bhow much\b.*\b(?:cost|costs|pay|paid|reimburs\w*|money|dollars?|fee|fees|"
+                r"price|budget|allowance|spend)\b|\bpercent(?:age)?\b", re.I),
+     frozenset({"money", "percent"})),
+)  # fmt: skip
+# A sentence stating an exception or a special case, not the main rule.
+_EXCEPTION = re.compile(
+    r"\b(except|unless|however|exceptions?|second|otherwise|instead|alternatively)\b", re.I
+)
+# A sentence leaning on the one before it ("These breaks do not extend the work day").
+_LEANS_BACK = re.compile(r"^(?:This|These|That|Those|It|They|Such)\b")
+EXCEPTION_FACTOR = 0.85
+"""A sentence stating an exception the question does not mention ranks below the main rule."""
+
+
+def wanted_kinds(question: str) -> frozenset[str]:
+    """The kinds of figure the question asks for (empty when it names none in particular)."""
+    wanted: set[str] = set()
+    for cue, kinds in _KIND_CUES:
+        if cue.search(question):
+            wanted |= kinds
+    return frozenset(wanted)
+
+
+def stated_kinds(text: str) -> set[str]:
+    """The kinds of figure `text` states; a named month or weekday counts as a date."""
+    return {fact.kind for fact in extract_facts(text)} | ({"date"} if _WHEN.search(text) else set())
 
 
 def sentences(passages: Sequence[Passage]) -> list[Sentence]:
@@ -99,14 +144,25 @@ def sentences(passages: Sequence[Passage]) -> list[Sentence]:
     it would pass for a heading.
     """
     found: list[Sentence] = []
+    documents = list(dict.fromkeys(p.document_id for p in passages))
     for number, passage in enumerate(passages, start=1):
         context = frozenset(terms(f"{passage.title}\n{passage.section}"))
+        earlier = sum(
+            p.document_id == passage.document_id and p.chunk_index < passage.chunk_index
+            for p in passages
+        )
+        order = (documents.index(passage.document_id), earlier)
         for line_index, line in enumerate(passage.text.splitlines()):
             pieces: list[str] = []
             for piece in _SENTENCE_END.split(_LIST_NUMBER.sub("", line.strip())):
                 text = piece.strip(" -*•\t")
                 short_opener = len(pieces) == 1 and len(pieces[0].split()) < SHORT_SENTENCE
-                if text and pieces and (len(text.split()) < SHORT_SENTENCE or short_opener):
+                leans = bool(_LEANS_BACK.match(text))
+                if (
+                    text
+                    and pieces
+                    and (len(text.split()) < SHORT_SENTENCE or short_opener or leans)
+                ):
                     pieces[-1] = f"{pieces[-1]} {text}"
                 elif text:
                     pieces.append(text)
@@ -115,7 +171,7 @@ def sentences(passages: Sequence[Passage]) -> list[Sentence]:
                     continue  # a heading or a label, not an answer
                 # A chunk may start mid-sentence (overlap with the previous chunk).
                 partial = line_index == 0 and index == 0 and text[:1].islower()
-                found.append(Sentence(text, number, len(found), partial, context))
+                found.append(Sentence(text, number, len(found), partial, context, order))
     return found
 
 
@@ -155,9 +211,18 @@ def score_sentence(sentence: Sentence, query: Query, idf: dict[str, float]) -> f
     score += PAIR_WEIGHT * sum(min(idf.get(a, 1.0), idf.get(b, 1.0)) for a, b in phrases)
     if query.wants_quantity:
         # The question asks for an amount, a date or a duration: a sentence without one
-        # is rarely the answer.
-        score *= 1.5 if states_quantity(sentence.text) else 0.6
-    score *= 1.0 - 0.05 * min(sentence.number - 1, 6)  # earlier passages rank higher
+        # is rarely the answer, one with the kind asked for ("what time" -> 4:30 PM) most often.
+        stated = stated_kinds(sentence.text)
+        if not stated:
+            score *= 0.6
+        else:
+            score *= 1.1 if query.kinds and not stated & query.kinds else 1.5
+    exception = _EXCEPTION.search(sentence.text)
+    if exception and stem(exception.group(1).lower()) not in query.terms:
+        score *= EXCEPTION_FACTOR  # the main rule before its exceptions
+    # Earlier documents rank higher; within a document, earlier passages (the main rule first).
+    document, before = sentence.order
+    score *= 1.0 - 0.05 * min(document, 6) - 0.02 * min(before, 3)
     if sentence.partial:
         score *= 0.7
     return score
