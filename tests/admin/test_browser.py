@@ -194,16 +194,35 @@ def test_5_a_training_job_shows_its_loss_curve_while_it_runs(
     assert len(jobs.metrics_for(services.db, job.id)) > 3
 
 
-def test_6_promote_refused_then_roll_back(page: Any) -> None:
+def test_6_promote_is_gated_then_promote_and_roll_back(
+    page: Any, console_url: tuple[str, Services]
+) -> None:
+    _, services = console_url
     open_tab(page, "Models")
     page.get_by_text("extractive", exact=True).filter(visible=True).first.wait_for()
     page.get_by_label("Version id (click a row)").fill("base")
     page.get_by_label("Version id (click a row)").press("Enter")
     page.get_by_role("button", name="Promote").click()
     page.get_by_text("has not been evaluated").filter(visible=True).first.wait_for()
-    page.get_by_role("button", name="Roll back").click()
-    page.get_by_text("no earlier version").filter(visible=True).first.wait_for()
+    gate = {"passed": True, "rules": [{"rule": "beats live on key facts", "passed": True}]}
+    registry.save_report(  # what the worker's evaluation job stores
+        services.db,
+        "base",
+        live_version_id="extractive",
+        passed=True,
+        report={"gate": gate, "figures": {"all": {"candidate": {"key_facts": 0.8}}}},
+        created_by="worker",
+    )
+    page.get_by_label("Version id (click a row)").press("Enter")
+    page.get_by_text("beats live on key facts").filter(visible=True).first.wait_for()
+    page.get_by_role("button", name="Promote").click()
+    page.get_by_text("base is live").filter(visible=True).first.wait_for()
+    assert registry.live_version_id(services.db) == "base"
     shot(page, "models")
+    page.get_by_label("Reason", exact=True).fill("checking the rollback")
+    page.get_by_role("button", name="Roll back").click()
+    page.get_by_text("extractive is live again").filter(visible=True).first.wait_for()
+    assert registry.live_version_id(services.db) == "extractive"
 
 
 def test_7_insights_charts(page: Any) -> None:
