@@ -90,7 +90,7 @@ def report_view(ctx: ConsoleContext, version_id: str) -> tuple[str, pd.DataFrame
     gate = data.get("gate", {})
     lines = [f"**Gate: {'passed' if report.passed else 'failed'}** ({_stamp(report.created_at)})"]
     for rule in gate.get("rules", []):
-        mark = "✅" if rule.get("passed") else "❌"
+        mark = "PASS" if rule.get("passed") else "FAIL"
         lines.append(f"- {mark} {rule.get('rule')}: {rule.get('detail', '')}")
     figures = data.get("figures", {}).get("all", {})
     points = [

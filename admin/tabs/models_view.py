@@ -30,7 +30,12 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
         details = gr.Markdown()
         verdict = gr.Markdown()
     figures = gr.BarPlot(
-        x="metric", y="value", color="answerer", title="Candidate vs live vs base", height=280
+        x="metric",
+        y="value",
+        color="answerer",
+        title="Candidate vs live vs base",
+        height=280,
+        y_lim=[0, 1],
     )
     questions = gr.Dataframe(
         headers=["against", "result", "question"], interactive=False, label="Per-question"
