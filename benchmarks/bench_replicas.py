@@ -71,12 +71,14 @@ def postgres_server(url: str | None) -> Iterator[str]:
     init = [*as_user, initdb, "-D", f"{work}/db", "-A", "trust", "-U", "postgres"]
     subprocess.run(init, check=True, capture_output=True)
     options = f"-p {port} -k {work} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    start = [*as_user, pg_ctl, "-D", f"{work}/db", "-o", options, "-w", "start"]
-    subprocess.run(start, check=True, capture_output=True)
+    log = f"{work}/server.log"  # the server must not inherit our pipes (run() would wait)
+    start = [*as_user, pg_ctl, "-D", f"{work}/db", "-l", log, "-o", options, "-w", "start"]
+    subprocess.run(start, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", f"{work}/db", "-m", "fast", "stop"], check=False)
+        stop = [*as_user, pg_ctl, "-D", f"{work}/db", "-m", "fast", "stop"]
+        subprocess.run(stop, check=False, stdout=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
 
 
