@@ -10,9 +10,22 @@ import typer
 
 from bot.deps import Deps, config_from_settings
 from helpbot.app import app, console, err, services
-from helpbot.commands.answers import build_service, interactive
+from helpbot.commands.answers import interactive
 from knowledge.answering.models import AnswerService
+from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
 from knowledge.services import Services
+
+
+def _started_services() -> Services:
+    """This process's services once the database answers (a container may start before
+    it); exits with status 3 and a clear message when it does not within the wait."""
+    svc = services()
+    try:
+        wait_for_database(svc.settings.sql_url, timeout_s=svc.settings.db_connect_timeout_s)
+    except DatabaseUnavailableError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(3) from exc
+    return svc
 
 
 def _bot_deps(svc: Services, answers: AnswerService) -> Deps:
@@ -36,12 +49,12 @@ def bot(
     """Run the Slack bot alone (one replica in HTTP mode, or Socket Mode)."""
     from bot.app import missing_tokens, run_http, run_socket_mode
 
-    svc = services()
+    svc = _started_services()
     missing = missing_tokens(svc.settings, http=http)
     if missing:
         err.print(f"[red]The Slack bot needs {', '.join(missing)}[/] (README: 'The Slack bot').")
         raise typer.Exit(2)
-    deps = _bot_deps(svc, build_service(None, svc))
+    deps = _bot_deps(svc, svc.answers)
     if http:
         run_http(deps, host, port)
     else:
@@ -59,11 +72,11 @@ def up(
     from bot.app import missing_tokens, run_socket_mode
     from knowledge.db import documents as registry
 
-    svc = services()
+    svc = _started_services()
     with svc.db.session() as session:
         count = len(registry.list_all(session))
     svc.store  # noqa: B018 - open the store (and its schema) before anything answers
-    answers = build_service(None, svc)
+    answers = svc.answers
     background = None
     if scheduler:
         from pipelines.scheduler import start_in_background
