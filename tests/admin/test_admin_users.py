@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -21,8 +21,9 @@ OURS = {"admin_users", "admin_login_throttle"}
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'helpbot.db'}")
+def db(tier_database_url: str) -> Iterator[Database]:
+    """SQLite, or PostgreSQL in `make test`'s database tier."""
+    database = Database(tier_database_url)
     database.upgrade()
     yield database
     database.dispose()
