@@ -106,7 +106,11 @@ def run_jobs(services: Services, *, max_steps: int, qa_files: list[str]) -> dict
     job_id = job_queue.enqueue(
         services.db,
         "dataset_build",
-        {"then_train": {"overrides": overrides, "qa_files": qa_files}},
+        {
+            # The admin has turned training on Slack conversations on for this workspace.
+            "options": {"include_slack": True},
+            "then_train": {"overrides": overrides, "qa_files": qa_files},
+        },
         created_by=ADMIN,
     )
     worker = build_worker(services, worker_id="bench-worker")

@@ -262,6 +262,13 @@ def dataset_build(
     seed: int = 0,
     include_restricted: bool = False,
     include_stale: bool = False,
+    include_slack: Annotated[
+        bool | None,
+        typer.Option(
+            "--include-slack/--no-slack",
+            help="Use Slack conversations (default: HELPBOT_SLACK_TRAINING_CONSENT, off).",
+        ),
+    ] = None,
     embeddings: Annotated[bool, typer.Option(help="Group paraphrases by embeddings.")] = True,
     held_out: Annotated[
         list[str] | None,
@@ -276,6 +283,7 @@ def dataset_build(
         seed=seed,
         include_restricted=include_restricted,
         include_stale=include_stale,
+        include_slack=include_slack,
         use_embeddings=embeddings,
     )
     with _refusals():

@@ -47,7 +47,11 @@ def build_dataset(
         rows = curation.approved_items(session)
         served = _served_documents(session)
         opted_out = curation.opted_out_users(session)
+        approved = len(rows)
+        if not _slack_allowed(options, settings):
+            rows = [r for r in rows if r.source != "exchange"]
         items, excluded = _usable_items(rows, served, opted_out, options)
+        excluded["slack_consent_off"] = approved - len(rows)
     items = _with_passages(services, items, options, excluded)
     groups, held_out = _groups(services, items, options)
     excluded["held_out"] = len(held_out)
@@ -82,8 +86,15 @@ def build_dataset(
         )
     total = sum(len(v) for v in by_split.values())
     if total < minimum:
-        raise DatasetError(_too_few(total, minimum, len(rows), excluded))
+        raise DatasetError(_too_few(total, minimum, approved, excluded))
     return write_dataset(services, built_by, options, items, groups, by_split, kto, excluded)
+
+
+def _slack_allowed(options: DatasetOptions, settings: Any) -> bool:
+    """Slack conversations train only once an admin has turned that on (issue: Slack's terms)."""
+    if options.include_slack is not None:
+        return options.include_slack
+    return bool(settings.slack_training_consent)
 
 
 def _served_documents(session: Session) -> dict[str, ServedDocument]:
@@ -196,4 +207,10 @@ def _too_few(total: int, minimum: int, approved: int, excluded: Counter[str]) ->
         f"{minimum} are needed. Approve more items (`helpbot curate list --state new`), "
         "generate synthetic ones from the documents (`helpbot curate synth`), add golden "
         "pairs (`helpbot curate add`), or lower HELPBOT_DATASET_MIN_EXAMPLES."
+        + (
+            " Slack conversations are not used for training until an admin turns that on "
+            "(HELPBOT_SLACK_TRAINING_CONSENT=true, or `helpbot dataset build --include-slack`)."
+            if excluded.get("slack_consent_off")
+            else ""
+        )
     )

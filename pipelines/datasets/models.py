@@ -30,6 +30,10 @@ class DatasetOptions:
     """Also use exchanges whose passages came from documents not visible to everyone."""
     include_stale: bool = False
     """Also use answers citing a document version that is no longer served."""
+    include_slack: bool | None = None
+    """Use Slack conversations (answers people voted on or corrected). None: the admin's
+    setting HELPBOT_SLACK_TRAINING_CONSENT (off by default); golden and synthetic items are
+    always used."""
     max_per_group: int = 5
     """At most this many items per near-duplicate question group (0: no cap)."""
     max_abstention_share: float = 0.3

@@ -22,7 +22,8 @@ FAST = {"use_embeddings": False, "min_examples": 5}
 
 @pytest.fixture
 def services(settings: Settings) -> Services:
-    services = Services.from_settings(settings)
+    # An admin has turned training on Slack conversations on (it is off by default).
+    services = Services.from_settings(settings.model_copy(update={"slack_training_consent": True}))
     with services.db.session() as s:
         add_documents(s)
     return services
@@ -159,6 +160,23 @@ def test_too_little_data_is_refused_with_what_would_fix_it(services: Services) -
     assert not (services.settings.data_dir / "datasets").exists() or not any(
         (services.settings.data_dir / "datasets").iterdir()
     )
+
+
+def test_slack_conversations_stay_out_until_an_admin_turns_them_on(services: Services) -> None:
+    _seed(services)
+    _approve_all(services)
+    off = services.settings.model_copy(update={"slack_training_consent": False})
+    with pytest.raises(DatasetError) as refused:
+        build_dataset(Services.from_settings(off), built_by="ana", options=DatasetOptions(**FAST))
+    message = str(refused.value)
+    assert "slack consent off left out" in message and "HELPBOT_SLACK_TRAINING_CONSENT" in message
+    # The build option overrides the setting either way.
+    info = build_dataset(
+        Services.from_settings(off),
+        built_by="ana",
+        options=DatasetOptions(**FAST, include_slack=True),
+    )
+    assert info.counts["by_source"].get("exchange", 0) > 0
 
 
 def test_bad_options_are_refused() -> None:
