@@ -24,7 +24,13 @@ from pipelines.training import (
 from pipelines.training.testing import write_synthetic_dataset
 
 # Tiny model, short run: 8 examples of ~500 tokens, packed two per 1,024-token row.
-FAST: dict[str, Any] = {"batch_size": 1, "epochs": 2, "learning_rate": 3e-3, "warmup_ratio": 0.0}
+FAST: dict[str, Any] = {
+    "batch_size": 1,
+    "grad_accum": 1,
+    "epochs": 2,
+    "learning_rate": 3e-3,
+    "warmup_ratio": 0.0,
+}
 
 
 @pytest.fixture(scope="module")
