@@ -337,7 +337,10 @@ class QuestionFlow:
             note=answer.note,
             help_contact=self.config.help_contact,
             private=private,
-            shareable=private and everyone_may_see(self.deps.db, answer.citations, audiences),
+            shareable=private
+            and everyone_may_see(
+                self.deps.db, answer.citations, audiences, passages=answer.passages
+            ),
         )
 
     def _fail(self, job: Job, error: BaseException, timings: dict[str, float]) -> None:

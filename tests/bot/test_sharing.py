@@ -12,7 +12,7 @@ from tests.bot import slack_payloads as p
 from tests.bot.conftest import CHANNEL, MANAGER, Bot
 from tests.bot.fake_answers import DOCS, FakeAnswerService
 from tests.bot.fake_slack_api import FakeSlackApi
-from tests.bot.helpers import response_url_calls
+from tests.bot.helpers import buttons, response_url_calls
 
 RESTRICTED = next(d for d in DOCS if d.audiences == ("managers",))
 
@@ -62,6 +62,8 @@ def test_an_answer_built_with_a_restricted_passage_is_not_shared(
     [exchange] = bot.exchanges()
     assert {c["document_id"] for c in exchange.citations} == {"annual-leave"}
     assert RESTRICTED.document_id in {q["document_id"] for q in exchange.passages}
+    answer = response_url_calls(slack)[-1]
+    assert "helpbot_share" not in buttons(answer["blocks"])  # type: ignore[arg-type]
 
     share = p.block_action(
         MANAGER,
