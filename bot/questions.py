@@ -24,6 +24,7 @@ from bot.trust import may_stream_text
 from bot.workers import CountingExecutor
 from knowledge.answering.models import Answer, Asker, Turn
 from knowledge.db import conversations as store
+from knowledge.observability import QUESTIONS, record_answer
 from knowledge.stores.base import EVERYONE, StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,10 @@ class QuestionFlow:
             question.channel_id,
             question.ts,
         )
+        QUESTIONS.labels(surface=question.source).inc()
         if limited:
             log.info("question %s refused: %s over the rate limit", reference, question.user_id)
+            record_answer("rate_limited")
             text = blocks.rate_limited_text(
                 self.config.rate_limit_per_minute, self.config.help_contact
             )
@@ -263,6 +266,12 @@ class QuestionFlow:
                     chunks=progress.finished(answer, wrote=feed.started),
                 )
             )
+            record_answer(
+                "abstained" if answer.abstained else "answered",
+                abstained=answer.abstained,
+                grounding_failed=answer.grounding_failed,
+                stage_seconds=timings,
+            )
         except Exception as error:
             self._fail(job, error, {"queued": queued})
             return
@@ -345,6 +354,7 @@ class QuestionFlow:
 
     def _fail(self, job: Job, error: BaseException, timings: dict[str, float]) -> None:
         reason = failure_reason(error)
+        record_answer("error", stage_seconds=timings)
         log.error(
             "answer %s failed (%s): %s", job.reference, reason, type(error).__name__, exc_info=error
         )
