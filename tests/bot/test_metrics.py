@@ -9,7 +9,6 @@ from tests.bot import slack_payloads as p
 from tests.bot.conftest import CHANNEL, EMPLOYEE, Bot
 from tests.bot.fake_answers import FakeAnswerService
 
-
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
