@@ -5,13 +5,16 @@ gate, a forced promotion followed by a running answerer, and the rollback."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.loop_simulation import record, vote
-from knowledge.answering.models import Asker
+from knowledge.answering.models import Answer, Asker
 from knowledge.db import conversations, curation, jobs, registry
 from knowledge.generation.live import LiveAnswerer, live_answer_service
 from knowledge.services import Services
@@ -65,6 +68,38 @@ def _ask(services: Services, answerer: LiveAnswerer, question: str, n: int) -> i
     return record(services.db, user=ASKER.user_id, question=question, answer=answer, at=at, n=n)
 
 
+def _held_answer(
+    services: Services, answerer: LiveAnswerer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], Answer]:
+    """Start answering UNCOVERED in a thread and hold it inside retrieval (after it took the
+    serving engine); returns a function that lets it finish and gives its answer."""
+    retriever = services.retriever
+    real = retriever.retrieve
+    inside, go_on = threading.Event(), threading.Event()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        go_on.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(retriever, "retrieve", held)
+    answers: list[Answer] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(answerer.answer(UNCOVERED, ASKER)), daemon=True
+    )
+    thread.start()
+    assert inside.wait(60), "the answer never reached retrieval"
+    monkeypatch.setattr(retriever, "retrieve", real)  # later questions are not held
+
+    def finish() -> Answer:
+        go_on.set()
+        thread.join(60)
+        assert len(answers) == 1 and answers[0].abstained
+        return answers[0]
+
+    return finish
+
+
 def _run_job(services: Services, job_id: int) -> dict[str, object]:
     """One job through the real worker (the same build_worker `python -m pipelines.worker` uses)."""
     assert build_worker(services).run_once()
@@ -74,7 +109,7 @@ def _run_job(services: Services, job_id: int) -> dict[str, object]:
 
 
 def test_votes_become_a_trained_promoted_served_and_rolled_back_adapter(
-    loop_services: Services, tiny_model: Path
+    loop_services: Services, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     svc = loop_services
     answerer = live_answer_service(svc, start=False)  # the bot's answering process
@@ -225,7 +260,9 @@ def test_votes_become_a_trained_promoted_served_and_rolled_back_adapter(
     assert answerer.version_id == version_id
     assert _model_version_of(svc, served) == f"tiny-llama+adapter:{version_id}"
 
-    # --- 7. rollback: the next answer comes from the previous version again
+    # --- 7. rollback while an answer is in flight: that answer finishes on the adapter, the
+    # next one comes from the previous version again
+    in_flight = _held_answer(svc, answerer, monkeypatch)
     back = registry.rollback(svc.db, actor="ben", reason="worse than quoting")
     assert (back.from_version, back.to_version, back.action) == (
         version_id,
@@ -233,6 +270,8 @@ def test_votes_become_a_trained_promoted_served_and_rolled_back_adapter(
         "rollback",
     )
     assert registry.get_version(svc.db, version_id).status == "retired"
+    assert answerer.refresh() == registry.EXTRACTIVE_ID  # while the other answer still runs
+    assert in_flight().model_version == f"tiny-llama+adapter:{version_id}"
     again = _ask(svc, answerer, UNCOVERED, len(QUESTIONS) + 1)
     assert answerer.version_id == registry.EXTRACTIVE_ID
     assert _model_version_of(svc, again) == registry.EXTRACTIVE_ID
