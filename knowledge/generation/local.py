@@ -38,10 +38,7 @@ DEFAULT_REPETITION_PENALTY = 1.1
 the passages in the prompt and ending the turn (<|im_end|> is in the prompt too) stay cheap."""
 
 STATIC_CACHE_LEN = 2048
-"""Tokens the GPU path's static KV cache holds: one size for every call, so the compiled decode
-step is reused instead of recompiled per prompt length (longer calls get a larger cache)."""
-
-_WARM_UP_PROMPT = [{"role": "user", "content": "Warm-up: how many days of leave do I get?"}]
+"""GPU static KV cache size: one shape for all calls, so the compiled decode step is reused."""
 
 _DEVICE_LOCKS: dict[str, threading.Lock] = {}
 _DEVICE_LOCKS_GUARD = threading.Lock()
@@ -119,8 +116,7 @@ class LocalGenerator:
         self.timeout_s = timeout_s
         self.repetition_penalty = repetition_penalty
         self._context_window = context_window
-        # GPU path: a static KV cache, which transformers decodes with a compiled forward on
-        # CUDA; warmed up at load. None: on for CUDA, off elsewhere (the CPU path is unchanged).
+        # Static KV cache (compiled decode on CUDA, warmed up at load); None: on for CUDA only.
         self.static_cache = self.device.startswith("cuda") if static_cache is None else static_cache
         self._lock = device_lock(self.device)
         self._startup_adapter = Path(adapter_dir) if adapter_dir else None
@@ -301,26 +297,19 @@ class LocalGenerator:
     # --- internals (called with the device lock held) ----------------------------------
 
     def _cache_kwargs(self) -> dict[str, Any]:
-        if not self.static_cache:
-            return {}
-        return {"cache_implementation": "static", "max_cache_len": STATIC_CACHE_LEN}
+        static = {"cache_implementation": "static", "max_cache_len": STATIC_CACHE_LEN}
+        return static if self.static_cache else {}
 
     def _warm_up(self, model: Any, tokenizer: Any) -> None:
         """Compile the decode step and select kernels now, not on the first asker's time."""
-        started = time.perf_counter()
-        ids = encode_chat(tokenizer, _WARM_UP_PROMPT, STATIC_CACHE_LEN)
-        input_ids = torch.tensor([ids], device=self.device)
+        chat = [{"role": "user", "content": "Warm-up: how many days of leave do I get?"}]
+        ids = torch.tensor([encode_chat(tokenizer, chat, 256)], device=self.device)
+        options = {"max_new_tokens": 8, "do_sample": False, "pad_token_id": self._pad_id()}
         with torch.inference_mode():
             for _ in range(2):  # the second run uses the compiled graph: any recompile shows here
                 model.generate(
-                    input_ids=input_ids,
-                    attention_mask=torch.ones_like(input_ids),
-                    max_new_tokens=8,
-                    do_sample=False,
-                    pad_token_id=self._pad_id(),
-                    **self._cache_kwargs(),
+                    ids, attention_mask=torch.ones_like(ids), **options, **self._cache_kwargs()
                 )
-        logger.info("warm-up on %s took %.1f s", self.device, time.perf_counter() - started)
 
     def _pad_id(self) -> int | None:
         pad = self._tokenizer.pad_token_id
@@ -371,10 +360,8 @@ class LocalGenerator:
         if self.static_cache:
             try:
                 self._warm_up(model, tokenizer)
-            except Exception:  # the CPU-style path still answers; say why speed is missing
-                logger.exception(
-                    "static-cache warm-up failed on %s; using a dynamic cache", self.device
-                )
+            except Exception:  # the dynamic-cache path still answers
+                logger.exception("warm-up failed on %s: dynamic cache", self.device)
                 self.static_cache = False
         logger.info(
             "loaded %s on %s (%s) in %.1f s",
