@@ -71,15 +71,34 @@ def dataset_rows(ctx: ConsoleContext) -> list[list[Any]]:
 
 
 def build_dataset(
-    ctx: ConsoleContext, then_train: bool, profile: str, values: dict[str, Any], user: str
+    ctx: ConsoleContext,
+    then_train: bool,
+    profile: str,
+    values: dict[str, Any],
+    user: str,
+    include_slack: bool = False,
 ) -> str:
-    """Queue a dataset build from the approved items (and, if asked, its training job)."""
+    """Queue a dataset build from the approved items (and, if asked, its training job).
+    Slack conversations go in only with `include_slack` or HELPBOT_SLACK_TRAINING_CONSENT."""
     payload: dict[str, Any] = {}
+    if include_slack:
+        payload["options"] = {"include_slack": True}
     if then_train:
         payload["then_train"] = _train_payload(profile, values)
     job_id = jobs.enqueue(ctx.services.db, "dataset_build", payload, created_by=f"console:{user}")
-    record(ctx, user, "console.dataset_build", str(job_id), then_train=then_train)
+    record(
+        ctx, user, "console.dataset_build", str(job_id), then_train=then_train, slack=include_slack
+    )
     return f"Dataset build queued as job {job_id}. " + worker_status(ctx)
+
+
+def slack_consent_note(ctx: ConsoleContext) -> str:
+    if ctx.services.settings.slack_training_consent:
+        return "Slack conversations are used for training (HELPBOT_SLACK_TRAINING_CONSENT is on)."
+    return (
+        "Slack conversations stay out of datasets (HELPBOT_SLACK_TRAINING_CONSENT is off); tick "
+        "the box to include them in one build, after telling employees."
+    )
 
 
 def _train_payload(profile: str, values: dict[str, Any]) -> dict[str, Any]:

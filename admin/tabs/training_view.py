@@ -18,6 +18,7 @@ from admin.tabs.training import (
     job_log,
     job_rows,
     loss_curves,
+    slack_consent_note,
     start_training,
     worker_status,
 )
@@ -43,6 +44,9 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
         preview = gr.Button("Preview", scale=1)
         build_button = gr.Button("Build a dataset from approved items", scale=2)
         then_train = gr.Checkbox(label="then train on it", scale=1)
+    with gr.Row():
+        gr.Markdown(slack_consent_note(ctx))
+        include_slack = gr.Checkbox(label="include Slack conversations in this build")
     with gr.Row():
         stats = gr.Code(label="Manifest and statistics", language="json", lines=12)
         examples = gr.Textbox(label="Examples as chat", lines=12, interactive=False)
@@ -91,6 +95,7 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
             str(data.get(profile)),
             values_of(data),
             str(request.username),
+            include_slack=bool(data.get(include_slack)),
         )
 
     @action(ctx, "trainer")
@@ -123,7 +128,10 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
     job_id.submit(on_job, [job_id], [curves, log], api_name="job")
     preview.click(on_preview, [dataset_id], [stats, examples], api_name="dataset_preview")
     build_button.click(
-        on_build, {then_train, profile, *fields}, [message], api_name="dataset_build"
+        on_build,
+        {then_train, include_slack, profile, *fields},
+        [message],
+        api_name="dataset_build",
     ).then(on_refresh, [], overview, api_visibility="private")
     start.click(on_start, {dataset_id, profile, *fields}, [message], api_name="train").then(
         on_refresh, [], overview, api_visibility="private"

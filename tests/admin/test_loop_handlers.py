@@ -130,6 +130,11 @@ def test_training_queues_jobs_and_says_when_no_worker_runs(console: ConsoleConte
     (job,) = jobs.list_jobs(console.services.db)
     assert job.kind == "dataset_build"
     assert job.payload["then_train"] == {"config": "fast", "overrides": {"epochs": 1.0}}
+    assert "options" not in job.payload  # Slack stays out unless asked (or consented)
+    training.build_dataset(console, False, "fast", {}, "tina", include_slack=True)
+    newest = jobs.list_jobs(console.services.db)[0]
+    assert newest.payload == {"options": {"include_slack": True}}
+    jobs.request_cancel(console.services.db, newest.id)
     with pytest.raises(ValueError, match="no dataset version"):
         training.start_training(console, "missing", "fast", {}, "tina")
     jobs.record_metrics(console.services.db, job.id, 1, {"loss": 2.5})
