@@ -8,6 +8,7 @@ import sys
 
 from bot.app import missing_tokens, run_http, run_socket_mode
 from bot.deps import Deps, config_from_settings
+from knowledge.observability import readiness_checks
 from knowledge.settings import Settings
 
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     deps = build_deps(settings)
     if args.http:
-        run_http(deps, args.host, args.port)
+        run_http(deps, args.host, args.port, readiness_checks(settings))
     else:
         run_socket_mode(deps)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from bot.slack_api import SlackApi, make_outbox_client, make_web_client
 from bot.voting import FeedbackFlow
 from bot.workers import CountingExecutor
 from knowledge.db import conversations as store
+from knowledge.observability import Check
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -137,9 +139,16 @@ def run_socket_mode(deps: Deps, stop: threading.Event | None = None) -> None:
         runtime.close()
 
 
-def run_http(deps: Deps, host: str = "0.0.0.0", port: int = 3000) -> None:
+def run_http(
+    deps: Deps,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    checks: Mapping[str, Check] | None = None,
+) -> None:
     """Serve Slack's requests on http://host:port/slack/events (one replica of several) until
-    interrupted; owner notifications are delivered meanwhile."""
+    interrupted, with /healthz, /readyz (running `checks`, e.g.
+    `knowledge.observability.readiness_checks`) and /metrics beside them; owner notifications
+    are delivered meanwhile."""
     from bot.http_server import serve
 
     _prune(deps)
@@ -147,6 +156,6 @@ def run_http(deps: Deps, host: str = "0.0.0.0", port: int = 3000) -> None:
     runtime.outbox.start()
     try:
         log.info("helpbot serving Slack requests on %s:%d/slack/events", host, port)
-        serve(runtime.app, host, port)
+        serve(runtime.app, host, port, checks)
     finally:
         runtime.close()

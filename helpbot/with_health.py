@@ -7,43 +7,12 @@ from __future__ import annotations
 import logging
 import runpy
 import sys
-from collections.abc import Callable
-
-import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
-from knowledge.observability import Check, HealthServer, configure_logging
+from knowledge.observability import HealthServer, configure_logging, readiness_checks
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
-PROBE_TIMEOUT_S = 3.0
-
-
-def readiness_checks(settings: Settings) -> dict[str, Check]:
-    """Database, store and (for a served model) generation server reachability."""
-    engine = create_engine(settings.sql_url, poolclass=NullPool, hide_parameters=True)
-
-    def database() -> None:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-
-    checks: dict[str, Check] = {"database": database}
-    if settings.weaviate_url:
-        checks["store"] = _http_ok(settings.weaviate_url.rstrip("/") + "/v1/.well-known/ready")
-    else:
-        checks["store"] = lambda: settings.data_dir.stat()
-    if settings.generator == "openai":
-        checks["model"] = _http_ok(settings.openai_base_url.rstrip("/") + "/models")
-    return checks
-
-
-def _http_ok(url: str) -> Callable[[], None]:
-    def probe() -> None:
-        httpx.get(url, timeout=PROBE_TIMEOUT_S).raise_for_status()
-
-    return probe
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -27,6 +28,10 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ REINDEX_RUNS = Counter("helpbot_reindex_runs", "Re-index runs, by outcome", ["ou
 
 Check = Callable[[], object]
 """A readiness probe: returns when the dependency answers, raises when it does not."""
+PROBE_TIMEOUT_S = 3.0
 
 
 def record_answer(
@@ -100,6 +106,31 @@ def watch_job_states(count_states: Callable[[], Mapping[str, int]]) -> None:
             REGISTRY.unregister(_job_collector)
         _job_collector = JobStatesCollector(count_states)
         REGISTRY.register(_job_collector)
+
+
+def readiness_checks(settings: Settings) -> dict[str, Check]:
+    """Database, store and (for a served model) generation server reachability."""
+    engine = create_engine(settings.sql_url, poolclass=NullPool, hide_parameters=True)
+
+    def database() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    checks: dict[str, Check] = {"database": database}
+    if settings.weaviate_url:
+        checks["store"] = _http_ok(settings.weaviate_url.rstrip("/") + "/v1/.well-known/ready")
+    else:
+        checks["store"] = lambda: settings.data_dir.stat()
+    if settings.generator == "openai":
+        checks["model"] = _http_ok(settings.openai_base_url.rstrip("/") + "/models")
+    return checks
+
+
+def _http_ok(url: str) -> Callable[[], None]:
+    def probe() -> None:
+        httpx.get(url, timeout=PROBE_TIMEOUT_S).raise_for_status()
+
+    return probe
 
 
 def run_checks(checks: Mapping[str, Check]) -> tuple[bool, dict[str, str]]:

@@ -56,7 +56,9 @@ def bot(
         raise typer.Exit(2)
     deps = _bot_deps(svc, svc.answers)
     if http:
-        run_http(deps, host, port)
+        from knowledge.observability import readiness_checks
+
+        run_http(deps, host, port, readiness_checks(svc.settings))
     else:
         run_socket_mode(deps)
 

@@ -91,7 +91,7 @@ def test_http_mode_delivers_nudges_while_serving_and_stops_with_the_server(
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def serve_until_delivered(app: object, host: str, port: int) -> None:
+    def serve_until_delivered(app: object, host: str, port: int, checks: object) -> None:
         slack.wait_for_calls("chat.postMessage")  # uvicorn would serve until interrupted
         assert len(outbox_threads()) == 1
 
