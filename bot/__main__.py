@@ -8,6 +8,7 @@ import sys
 
 from bot.app import missing_tokens, run_http, run_socket_mode
 from bot.deps import Deps, config_from_settings
+from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
 from knowledge.observability import readiness_checks
 from knowledge.settings import Settings
 
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    try:  # a container may start before its database
+        wait_for_database(settings.sql_url, timeout_s=settings.db_connect_timeout_s)
+    except DatabaseUnavailableError as exc:
+        print(exc, file=sys.stderr)
+        return 3
     deps = build_deps(settings)
     if args.http:
         run_http(deps, args.host, args.port, readiness_checks(settings))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import httpx
@@ -78,3 +79,22 @@ def test_readyz_names_the_database_once_it_is_unreachable(
     assert down == 503 and after["ready"] is False
     assert after["checks"] == {"database": "unavailable (OperationalError)", "store": "ok"}
     assert json.dumps(after).count("helpbot.db") == 0  # the verdict names no path or URL
+
+
+def test_a_database_that_stays_down_at_start_exits_3_with_one_sentence(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("HELPBOT_DATABASE_URL", f"postgresql+psycopg://u:pw@127.0.0.1:{port}/db")
+    monkeypatch.setenv("HELPBOT_DB_CONNECT_TIMEOUT_S", "1")
+
+    def never(settings: Settings) -> Deps:
+        raise AssertionError("the bot was built although the database is down")
+
+    monkeypatch.setattr(bot_main, "build_deps", never)
+    assert bot_main.main(["--http", "--port", "0"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "not reachable" in err and "HELPBOT_DATABASE_URL" in err
+    assert "pw@" not in err and len(err.splitlines()) == 1
