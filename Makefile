@@ -23,6 +23,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/helpbot db upgrade
 	$(VENV)/bin/helpbot ingest knowledge/sample/handbook
+	# Convert the shipped chat model now (once, ~30 s) so the first question does not wait.
+	$(VENV)/bin/helpbot models prepare
 	# Watch the handbook folder so edits are picked up by the scheduler ("already watched" is fine).
 	-$(VENV)/bin/helpbot sources add knowledge/sample/handbook 2>/dev/null
 	$(VENV)/bin/helpbot up

@@ -37,6 +37,25 @@ def _figure(version: VersionInfo, name: str) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+@models_app.command("prepare")
+def models_prepare() -> None:
+    """Convert the shipped chat model once (about 30 s), so the first answer does not wait;
+    instant when already done or when HELPBOT_BASE_MODEL names another model."""
+    from knowledge.generation.base import GeneratorUnavailableError
+    from knowledge.generation.models import prepare_base_model
+
+    settings = services().settings
+    try:
+        with err.status("preparing the chat model (once, about 30 s)..."):
+            outcome = prepare_base_model(
+                settings.base_model, settings.models_dir, settings.generator
+            )
+    except GeneratorUnavailableError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    err.print(outcome, highlight=False)
+
+
 @models_app.command("list")
 def models_list(as_json: Json = False) -> None:
     """Every version with its status and its last evaluation's headline figures."""

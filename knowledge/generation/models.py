@@ -59,6 +59,21 @@ def resolve_base_model(base_model: str, models_dir: Path) -> str:
     return str(ensure_shipped_model(models_dir))
 
 
+def prepare_base_model(base_model: str, models_dir: Path, generator: str = "local") -> str:
+    """Convert the shipped model now if it is the configured one and not converted yet; a
+    sentence saying what was done (for set-up scripts: `helpbot models prepare`)."""
+    if generator != "local":
+        return f"generator {generator}: no local chat model to prepare"
+    if base_model:
+        return f"chat model {base_model} is configured; nothing to prepare"
+    target = models_dir / SHIPPED_MODEL_NAME
+    if (target / "config.json").is_file():
+        return f"chat model ready ({target})"
+    started = time.perf_counter()
+    ensure_shipped_model(models_dir)
+    return f"chat model converted in {time.perf_counter() - started:.0f} s ({target})"
+
+
 def ensure_shipped_model(models_dir: Path) -> Path:
     """The converted shipped model's folder, converting it first if it is not there yet."""
     target = models_dir / SHIPPED_MODEL_NAME
