@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from bot.app import missing_tokens, run_http, run_socket_mode
 from bot.deps import Deps, config_from_settings
 from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
-from knowledge.observability import readiness_checks
+from knowledge.observability import configure_logging, readiness_checks
 from knowledge.settings import Settings
 
 
@@ -36,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000, help="port for --http")
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     missing = missing_tokens(settings, http=args.http)
     if missing:
         print(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from knowledge.observability import configure_logging
 from knowledge.services import Services
 from knowledge.settings import Settings
 
@@ -24,7 +23,7 @@ err = Console(stderr=True)
 def services() -> Services:
     """Settings from the environment and .env, logging configured, services built lazily."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     if settings.torch_threads:
         import torch
 

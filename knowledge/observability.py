@@ -231,13 +231,22 @@ class OneLineFormatter(logging.Formatter):
         return super().format(record).replace("\n", " | ")
 
 
+_OURS = "_helpbot_configured"
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
-    """Root logging for a process: one line per event on stderr, JSON when fmt == "json"."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter())
+    """Root logging for a process: one line per event on stderr, JSON when fmt == "json".
+    Like logging.basicConfig, it leaves alone a root logger whose handlers someone else
+    installed (a test runner, an application embedding helpbot); calling it again replaces
+    its own handler."""
     root = logging.getLogger()
+    if any(not getattr(existing, _OURS, False) for existing in root.handlers):
+        return
     for existing in list(root.handlers):
         root.removeHandler(existing)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter())
+    setattr(handler, _OURS, True)
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.Formatter.converter = time.gmtime

@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from knowledge.db import scheduling
 from knowledge.db.models import utcnow
 from knowledge.db.scheduler_models import APSCHEDULER_TABLE
+from knowledge.observability import configure_logging
 from knowledge.rebuild import embedding_model_outdated
 from knowledge.services import Services
 from knowledge.settings import Settings
@@ -286,7 +287,7 @@ def start_in_background(services: Services) -> FreshnessScheduler:
 def main() -> None:
     """`python -m pipelines.scheduler`: the scheduler as its own process."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     services = Services.from_settings(settings)
     scheduler = FreshnessScheduler(services)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.request_stop())
