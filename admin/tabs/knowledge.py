@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from admin.auth import record
 from admin.context import ConsoleContext
-from knowledge.db import console_pages, scheduling
+from knowledge import deletion
+from knowledge.db import console_pages, exclusions, scheduling
 from knowledge.db import documents as registry
+from knowledge.db.writer import WriterBusyError, cli_holder, writer_lease
 from knowledge.ingest import FileResult, SourceFile
 from knowledge.stores.base import document_chunks
 
@@ -27,6 +29,8 @@ DOC_HEADERS = [
 ]
 RESULT_HEADERS = ["file", "outcome", "document", "version", "chunks", "message"]
 PAGE_SIZE = 20
+# How long a delete waits for a running re-index to finish before giving up.
+WRITER_WAIT_S = 30.0
 
 
 def _upload_path(item: Any) -> Path:
@@ -205,27 +209,71 @@ def chunk_preview(ctx: ConsoleContext, document_id: str) -> str:
     return "\n".join(parts)
 
 
-def delete_document(ctx: ConsoleContext, document_id: str, confirm: bool, user: str) -> str:
-    """Stop serving a document at once. One a watched source still holds needs `confirm`
-    (the admin is told it would come back when the source's file changes)."""
+AT_SOURCE_CHOICES = [
+    ("Exclude it from the source (the file stays there, never indexed again)", "exclude"),
+    ("Delete its file at the source too", "remove"),
+]
+
+
+def delete_document(ctx: ConsoleContext, document_id: str, at_source: str | None, user: str) -> str:
+    """Stop serving a document at once. One a watched source still holds needs `at_source`:
+    "exclude" (skip its file from now on) or "remove" (delete the file there), or the next
+    re-index would bring it back; without it the admin is asked and nothing changes."""
     if not document_id.strip():
         raise ValueError("Type or click the id of the document to delete.")
+    choice = (at_source or "").strip() or None
+    if choice not in (None, "exclude", "remove"):
+        raise ValueError(f"Choose to exclude it from the source or to remove it there: {choice!r}")
     with ctx.services.db.session() as session:
         doc = registry.resolve(session, document_id.strip())
         if doc is None or doc.status == "deleted":
             raise ValueError(f"There is no document {document_id!r} (already deleted?).")
         doc_id = doc.id
-        watched = console_pages.watching_sources(session, doc_id)
-    if watched and not confirm:
+    actor = f"console:{user}"
+    try:
+        with writer_lease(ctx.services.db, f"{actor}/{cli_holder()}", wait_s=WRITER_WAIT_S):
+            deleted = deletion.delete_document(
+                ctx.services.ingestor(actor=actor),
+                doc_id,
+                at_source=cast("deletion.AtSource | None", choice),
+                actor=actor,
+            )
+    except deletion.NeedsChoiceError:
+        return _needs_choice(ctx, doc_id, choice)
+    except WriterBusyError as exc:
+        raise ValueError(f"{exc} Nothing was deleted; try again in a minute.") from exc
+    record(
+        ctx,
+        user,
+        "console.delete",
+        doc_id,
+        chunks=deleted.chunks,
+        source=deleted.source,
+        at_source=deleted.at_source,
+    )
+    done = f"Deleted {doc_id}: answers stopped using it; {deleted.chunks} chunks removed."
+    if deleted.at_source == "exclude":
+        return f"{done} Excluded from {deleted.source}: re-indexing will not bring it back."
+    if deleted.at_source == "remove":
+        return f"{done} Its file in {deleted.source} was deleted too."
+    return done
+
+
+def _needs_choice(ctx: ConsoleContext, doc_id: str, choice: str | None) -> str:
+    with ctx.services.db.session() as session:
+        doc = registry.get(session, doc_id)
+        source = exclusions.source_holding(session, doc.source_uri) if doc else None
+        where = source.location if source else "a watched source"
+    if choice == "remove":
         return (
-            f"{doc_id} comes from the watched source {', '.join(watched)}: deleting it here "
-            "stops answers at once, but the scheduler indexes the file again when it changes "
-            "there. Remove the file from the source (or the source) to keep it out, or tick "
-            "'I understand' and delete again. Nothing was deleted."
+            f"{doc_id} comes from the URL source {where}; the console cannot delete it there. "
+            "Choose 'Exclude it from the source' and delete again. Nothing was deleted."
         )
-    removed = ctx.services.ingestor(actor=f"console:{user}").delete(doc_id, actor=f"console:{user}")
-    record(ctx, user, "console.delete", doc_id, chunks=removed, watched=watched)
-    return f"Deleted {doc_id}: answers stopped using it; {removed} chunks removed."
+    return (
+        f"{doc_id} comes from the watched source {where}, which would bring it back at the next "
+        "re-index. Choose 'Exclude it from the source' (or delete its file there) and delete "
+        "again. Nothing was deleted."
+    )
 
 
 def confirm_review(ctx: ConsoleContext, document_id: str, until: str, user: str) -> str:

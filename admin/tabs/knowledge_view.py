@@ -10,6 +10,7 @@ import gradio as gr
 from admin.auth import action
 from admin.context import ConsoleContext
 from admin.tabs.knowledge import (
+    AT_SOURCE_CHOICES,
     DOC_HEADERS,
     RESULT_HEADERS,
     chunk_preview,
@@ -54,7 +55,9 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
         until = gr.Textbox(label="Still correct until (YYYY-MM-DD)", scale=2)
         review = gr.Button("Confirm review", scale=1)
     with gr.Row():
-        understand = gr.Checkbox(label="I understand it comes from a watched source", scale=2)
+        at_source = gr.Radio(
+            AT_SOURCE_CHOICES, label="If a watched source still holds it", value=None, scale=2
+        )
         delete = gr.Button("Delete", variant="stop", scale=1)
     message = gr.Markdown()
     chunks = gr.Textbox(label="Chunks", lines=12, interactive=False)
@@ -82,8 +85,8 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
         return confirm_review(ctx, document_id, until, str(request.username))
 
     @action(ctx, "editor")
-    def on_delete(document_id: str, confirm: bool, request: gr.Request) -> str:
-        return delete_document(ctx, document_id, confirm, str(request.username))
+    def on_delete(document_id: str, at_source: str | None, request: gr.Request) -> str:
+        return delete_document(ctx, document_id, at_source, str(request.username))
 
     @action(ctx, "editor")
     def on_reindex(request: gr.Request) -> str:
@@ -110,7 +113,7 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
     review.click(on_review, [selected, until], [message], api_name="review").then(
         on_table, [search, page], [table, page_label], api_visibility="private"
     )
-    delete.click(on_delete, [selected, understand], [message], api_name="delete").then(
+    delete.click(on_delete, [selected, at_source], [message], api_name="delete").then(
         on_table, [search, page], [table, page_label], api_visibility="private"
     )
     reindex.click(on_reindex, [], [message], api_name="reindex")

@@ -12,8 +12,9 @@ from admin.tabs import knowledge, sources
 from knowledge.db import documents as registry
 from knowledge.db import scheduling
 from knowledge.db.models import AuditEvent
-from knowledge.db.scheduler_models import WatchedFile
+from pipelines.reindex import reindex
 from tests.admin.conftest import NOW
+from tests.pipelines.policies import BICYCLE, COWORKING, passages_text, watch, write
 
 
 def _results(ctx: ConsoleContext, paths: list[Path]) -> tuple[list[str], list[list[object]]]:
@@ -99,29 +100,55 @@ def test_replacing_a_document_makes_a_new_live_version(
 
 
 def test_deleting_stops_answers_at_once(console: ConsoleContext) -> None:
-    message = knowledge.delete_document(console, "expenses", False, "eddie")
+    message = knowledge.delete_document(console, "expenses", None, "eddie")
     assert message.startswith("Deleted expenses")
     with console.services.db.session() as session:
         assert registry.get(session, "expenses").status == "deleted"  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="already deleted"):
-        knowledge.delete_document(console, "expenses", False, "eddie")
+        knowledge.delete_document(console, "expenses", None, "eddie")
 
 
-def test_deleting_a_watched_document_says_so_and_needs_a_confirmation(
+def _served(console: ConsoleContext) -> set[str]:
+    with console.services.db.session() as session:
+        return {d.id for d in registry.list_all(session) if d.status != "deleted"}
+
+
+def test_a_watched_document_is_excluded_and_stays_out_after_a_re_index(
     console: ConsoleContext, tmp_path: Path
 ) -> None:
+    folder = tmp_path / "policies"
+    write(folder, "coworking.md", COWORKING)
+    write(folder, "bicycle.md", BICYCLE)
+    watch(console.services, folder)
+    reindex(console.services)
+    assert {"coworking", "bicycle"} <= _served(console)
+    message = knowledge.delete_document(console, "coworking", None, "eddie")
+    assert "watched source" in message and "Exclude it" in message
+    assert "Nothing was deleted" in message and "coworking" in _served(console)
+    message = knowledge.delete_document(console, "coworking", "exclude", "eddie")
+    assert message.startswith("Deleted coworking") and "Excluded from" in message
+    reindex(console.services, deep=True)
+    assert "coworking" not in _served(console) and "bicycle" in _served(console)
+    assert (folder / "coworking.md").exists()
+    assert "EUR 150" not in passages_text(console.services, "coworking desk allowance per month")
     with console.services.db.session() as session:
-        source = scheduling.add_source(
-            session, location=str(tmp_path), kind="folder", added_by="test"
-        )
-        session.add(
-            WatchedFile(source_id=source.id, uri="file:///x/leave.md", document_id="parental-leave")
-        )
-    message = knowledge.delete_document(console, "parental-leave", False, "eddie")
-    assert "watched source" in message and "Nothing was deleted" in message
-    with console.services.db.session() as session:
-        assert registry.get(session, "parental-leave").status == "active"  # type: ignore[union-attr]
-    assert knowledge.delete_document(console, "parental-leave", True, "eddie").startswith("Deleted")
+        events = [(e.action, e.target) for e in session.scalars(select(AuditEvent))]
+    assert ("console.delete", "coworking") in events
+
+
+def test_a_watched_document_can_be_removed_at_the_source(
+    console: ConsoleContext, tmp_path: Path
+) -> None:
+    folder = tmp_path / "policies"
+    write(folder, "bicycle.md", BICYCLE)
+    watch(console.services, folder)
+    reindex(console.services)
+    with pytest.raises(ValueError, match="Choose to exclude"):
+        knowledge.delete_document(console, "bicycle", "shred", "eddie")
+    assert "its file in" in knowledge.delete_document(console, "bicycle", "remove", "eddie").lower()
+    assert not (folder / "bicycle.md").exists()
+    reindex(console.services)
+    assert "bicycle" not in _served(console)
 
 
 def test_confirming_a_review_clears_the_overdue_mark(console: ConsoleContext) -> None:
