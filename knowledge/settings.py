@@ -100,10 +100,12 @@ class Settings(BaseSettings):
     abstain_min_term_coverage: float = 0.296
     """The share (0..1, rarity-weighted) of the question's content words the retrieved
     passages must mention when the term check applies (see knowledge.answering.abstention)."""
-    abstain_self_calibrate: bool = True
+    abstain_self_calibrate: bool = False
     """Use the knowledge base's own abstention rule, placed from synthetic questions drawn from
-    its passages (`helpbot calibrate`, re-run by the scheduler when the knowledge changes), while
-    it matches the live knowledge; the three thresholds above are the fallback."""
+    its passages (`helpbot calibrate`, re-run after a re-index when the knowledge changed), while
+    it matches the live knowledge; the three thresholds above are the fallback. Off by default:
+    measured on the sample and the 18F handbook it refuses more answerable questions than the
+    fixed thresholds for no better precision (BENCHMARKS.md, issue 11)."""
     help_contact: str = "#ask-people"
     """Where the bot sends people when the policies do not cover a question."""
 

@@ -106,7 +106,8 @@ def _abstention(engine: Any) -> dict[str, Any]:
     return {
         "source": "configured",
         "description": (
-            f"configured thresholds (no current self-calibration; run `helpbot calibrate`): "
+            f"configured thresholds (self-calibration off or not current: "
+            f"HELPBOT_ABSTAIN_SELF_CALIBRATE=true, then `helpbot calibrate`): "
             f"abstain below cosine {rule.abstain_below}, term check below "
             f"{rule.term_check_below} with coverage under {rule.min_term_coverage}"
         ),

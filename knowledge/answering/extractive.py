@@ -140,7 +140,7 @@ def sentences(passages: Sequence[Passage]) -> list[Sentence]:
 
     A short sentence ("We call this the phased return.") is kept with the one before it on
     the same line: alone it would quote a name without the facts it names. One that opens a
-    line ("Accidental damage is covered by Northwind.") is kept with the one after it: alone
+    line ("Accidental damage is covered by the company.") is kept with the one after it: alone
     it would pass for a heading.
     """
     found: list[Sentence] = []

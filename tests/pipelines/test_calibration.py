@@ -21,7 +21,11 @@ EVERYONE = Asker("t", ("everyone",))
 def services(data_dir: Path, embedder: Any) -> Services:
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("HELPBOT_")}
     try:
-        settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=data_dir,
+            abstain_self_calibrate=True,
+        )
     finally:
         os.environ.update(saved)
     svc = Services.from_settings(settings)
