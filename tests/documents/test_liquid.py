@@ -68,7 +68,7 @@ def test_markdown_page_has_no_tag_words_and_uses_front_matter() -> None:
     assert doc.title == "Family leave"
     assert doc.meta.owner == "#people-ops"
     words = doc.text.lower()
-    for tag_word in ("endalert", "slack_channel", "endcomment", "baseurl", "{%", "page \""):
+    for tag_word in ("endalert", "slack_channel", "endcomment", "baseurl", "{%", 'page "'):
         assert tag_word not in words
     assert "Before you take leave, check out of office expectations." in doc.text
 

@@ -1,4 +1,4 @@
-"""Liquid / Jekyll template tags out of Markdown: what a reader of the built site sees, no tag syntax.
+"""Liquid / Jekyll tags out of Markdown: what a reader of the built site sees, no tag syntax.
 
 Pure functions. Static-site handbooks are committed with their template tags: `{% page "x/" %}`
 inside link targets, `{% slack_channel "name" %}`, `{% comment %}...{% endcomment %}`,
