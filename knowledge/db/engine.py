@@ -163,6 +163,10 @@ def alembic_config(engine: Engine | None = None) -> Any:
 
 
 def upgrade_database(engine: Engine, revision: str = "heads") -> None:
+    # Alembic's INFO lines (plugins, each revision) say nothing a person must act on: shown
+    # only when debugging (HELPBOT_LOG_LEVEL=DEBUG). Set before alembic is first imported.
+    debugging = logging.getLogger().isEnabledFor(logging.DEBUG)
+    logging.getLogger("alembic").setLevel(logging.NOTSET if debugging else logging.WARNING)
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
