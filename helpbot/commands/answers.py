@@ -107,10 +107,14 @@ def print_answer(answer: Answer) -> None:
     console.print(f"[dim]{answer.model_version} · {timings}{extra}[/]", highlight=False)
 
 
+ENDINGS = frozenset({"", "quit", "exit", ":q", "bye"})
+"""What ends the question prompt instead of being asked."""
+
+
 def interactive(service: AnswerService, audiences: tuple[str, ...] = (EVERYONE,)) -> None:
     """A question prompt with thread memory (what `helpbot up` offers without Slack tokens).
 
-    An empty line or Ctrl-D ends it.
+    `quit`, `exit`, an empty line, Ctrl-D or Ctrl-C ends it.
     """
     history: list[Turn] = []
     asker = Asker("console", audiences)
@@ -119,7 +123,7 @@ def interactive(service: AnswerService, audiences: tuple[str, ...] = (EVERYONE,)
             question = console.input("[bold cyan]? [/]").strip()
         except (EOFError, KeyboardInterrupt):
             break
-        if not question:
+        if question.lower().rstrip(".!") in ENDINGS:
             break
         try:
             answer = service.answer(question, asker, tuple(history[-6:]))
