@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +18,7 @@ from helpbot.commands.answers import interactive
 from knowledge.answering.models import AnswerService
 from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
 from knowledge.services import Services
+from knowledge.settings import Settings
 
 
 def _started_services() -> Services:
@@ -63,6 +68,71 @@ def bot(
         run_socket_mode(deps)
 
 
+def _console_url(web: object | None, settings: Settings) -> str | None:
+    if web is None:
+        return None
+    return str(getattr(web, "local_url", None) or "") or (
+        f"http://{settings.admin_host}:{settings.admin_port}/"
+    )
+
+
+def startup_summary(
+    *,
+    console_url: str | None,
+    missing_slack: list[str],
+    documents: int,
+    chunks: int,
+    live: str | None,
+    log_file: Path | None = None,
+) -> list[str]:
+    """The short block `helpbot up` prints first: where everything is and what answers."""
+    slack = (
+        "connected (Socket Mode)"
+        if not missing_slack
+        else f"not connected: set {', '.join(missing_slack)} (README: 'The Slack bot')"
+    )
+    lines = [
+        f"console:   {console_url or 'not started'}",
+        f"slack:     {slack}",
+        f"knowledge: {documents} documents, {chunks} chunks",
+        f"answerer:  {live or 'none live'} (helpbot models list)",
+    ]
+    if log_file is not None:
+        lines.append(f"logs:      {log_file}")
+    return lines
+
+
+@contextmanager
+def logs_to_file(settings: Settings) -> Iterator[Path]:
+    """While the question prompt runs, log lines go to `<data dir>/logs/helpbot.log`; the
+    terminal shows only warnings, so scheduler lines never land on the `? ` prompt."""
+    path = settings.data_dir / "logs" / "helpbot.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    terminal = [
+        h
+        for h in root.handlers
+        if isinstance(h, logging.StreamHandler)
+        and not isinstance(h, logging.FileHandler)
+        and getattr(h, "stream", None) in (sys.stderr, sys.stdout, sys.__stderr__)
+    ]
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(
+        terminal[0].formatter if terminal and terminal[0].formatter else logging.Formatter()
+    )
+    levels = [h.level for h in terminal]
+    for h in terminal:
+        h.setLevel(max(h.level, logging.WARNING))
+    root.addHandler(handler)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        for h, level in zip(terminal, levels, strict=True):
+            h.setLevel(level)
+
+
 @app.command()
 def up(
     scheduler: Annotated[bool, typer.Option(help="Keep watched sources fresh.")] = True,
@@ -71,12 +141,33 @@ def up(
 ) -> None:
     """Run helpbot on this machine: the scheduler, the Slack bot when its tokens are set, and
     an interactive question prompt on a terminal."""
-    from bot.app import missing_tokens, run_socket_mode
-    from knowledge.db import documents as registry
-
     svc = _started_services()
+    prompt = sys.stdin.isatty()
+    with logs_to_file(svc.settings) if prompt else _no_log_file() as log_file:
+        _up(svc, scheduler, admin_console, worker, prompt=prompt, log_file=log_file)
+
+
+@contextmanager
+def _no_log_file() -> Iterator[None]:
+    yield None
+
+
+def _up(
+    svc: Services,
+    scheduler: bool,
+    admin_console: bool,
+    worker: bool,
+    *,
+    prompt: bool,
+    log_file: Path | None,
+) -> None:
+    from bot.app import missing_tokens, run_socket_mode
+    from knowledge.db import documents as document_registry
+    from knowledge.db import registry
+
     with svc.db.session() as session:
-        count = len(registry.list_all(session))
+        docs = document_registry.list_all(session)
+        count, chunks = len(docs), sum(d.chunk_count or 0 for d in docs)
     svc.store  # noqa: B018 - open the store (and its schema) before anything answers
     answers = svc.answers
     background = None
@@ -93,26 +184,33 @@ def up(
     missing = missing_tokens(svc.settings)
     slack: threading.Thread | None = None
     stop_slack = threading.Event()
-    if missing:
-        console.print(f"[yellow]Slack bot not started: set {', '.join(missing)} to connect.[/]")
-    else:
+    if not missing:
         deps = _bot_deps(svc, answers)
         slack = threading.Thread(
             target=run_socket_mode, args=(deps, stop_slack), name="slack", daemon=True
         )
         slack.start()
-        console.print("[green]Slack bot connected in Socket Mode; it delivers owner nudges.[/]")
-    console.print(
-        f"[bold]helpbot[/] — {count} documents in {svc.settings.data_dir}; scheduler "
-        f"{'on' if background else 'off'}."
+    live = registry.live_version(svc.db)
+    summary = startup_summary(
+        console_url=_console_url(web, svc.settings),
+        missing_slack=missing,
+        documents=count,
+        chunks=chunks,
+        live=None
+        if live is None
+        else live.id
+        if live.id == live.kind
+        else f"{live.id} ({live.kind})",
+        log_file=log_file,
     )
+    console.print("\n".join(summary), highlight=False, markup=False, soft_wrap=True)
     try:
-        if slack is not None and not sys.stdin.isatty():
+        if slack is not None and not prompt:
             slack.join()  # a service (docker, systemd): serve Slack until stopped
-        elif web is not None and not sys.stdin.isatty():
+        elif web is not None and not prompt:
             web.block_thread()  # a service without Slack: serve the console until stopped
         else:
-            console.print("Ask a question (empty line or Ctrl-D to quit).")
+            console.print("Ask a question (quit, exit, an empty line or Ctrl-D to end).")
             interactive(answers)
     except KeyboardInterrupt:
         pass
