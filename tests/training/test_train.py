@@ -13,6 +13,7 @@ import torch
 import yaml
 
 from knowledge.generation.adapters import check_fits, read_adapter
+from knowledge.generation.base import ChatMessage
 from knowledge.generation.local import LocalGenerator
 from pipelines.training import (
     TrainingCancelled,
@@ -92,7 +93,7 @@ def test_the_adapter_loads_in_the_answering_backend(
 
     generator = LocalGenerator(tiny_model_dir, device="cpu", max_new_tokens=8)
     check_fits(files, generator.model or _loaded(generator))
-    question = [SystemMessage("Answer from the passages."), HumanMessage("How much leave?")]
+    question: list[ChatMessage] = [SystemMessage("Answer."), HumanMessage("How much leave?")]
     base = generator.generate(question)
     generator.load_adapter(adapter)
     tuned = generator.generate(question)
