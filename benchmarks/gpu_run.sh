@@ -27,7 +27,12 @@ if [[ $SMOKE == 0 && -d "$BUNDLE/training-wheels" ]]; then
     train_site=$(mktemp -d)
     $PY -m pip install --quiet --no-index --no-deps --target "$train_site" \
         "$BUNDLE"/training-wheels/*.whl
-    paths+=("$train_site")
+    # Keep them only if they import against the device's torch and other packages.
+    if PYTHONPATH="$train_site" $PY -c "import trl, peft, transformers, datasets" 2>/dev/null; then
+        paths+=("$train_site")
+    else
+        echo "carried training stack does not import here; using the device's own packages"
+    fi
 fi
 if ! $PY -c "import langchain_core" 2>/dev/null; then
     lc_site=$(mktemp -d)
