@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from admin.context import ConsoleContext
 from knowledge.answering.prompts import training_example
 from knowledge.db import console_pages, curation
 from knowledge.db.conversation_models import Exchange
+from knowledge.pii import read_names, scrub_example
 from knowledge.retrieval import Passage
 
 HEADERS = ["id", "asked (UTC)", "via", "question", "answer", "status", "up", "down", "curation"]
@@ -128,12 +130,26 @@ def exchange_detail(ctx: ConsoleContext, exchange_id: int) -> tuple[str, str, st
                     f"{ev.from_state or ''}→{ev.to_state} {ev.reason}"
                 )
         target = (item.correction if item and item.correction else None) or exchange.answer
-        messages = training_example(
-            exchange.standalone_question or exchange.question, _passages(exchange.passages), target
+        passages = _passages(exchange.passages)
+        question, answer = scrub_example(
+            exchange.standalone_question or exchange.question,
+            target,
+            (p.text for p in passages),
+            names=read_names(ctx.services.settings.pii_names_file),
+            keep=ctx.services.settings.pii_keep,
         )
+        messages = training_example(question.text, passages, answer.text)
         token = f"{item.item_id}:{len(events)}" if item else ""
-    preview = "\n\n".join(f"[{m.type}]\n{m.content}" for m in messages)
+    removed = Counter(question.counts) + Counter(answer.counts)
+    preview = "\n\n".join([_pii_line(removed), *(f"[{m.type}]\n{m.content}" for m in messages)])
     return "\n".join(lines), preview, token
+
+
+def _pii_line(removed: Counter[str]) -> str:
+    if not removed:
+        return "PII scrubbed: none found."
+    kinds = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(removed.items()))
+    return f"PII scrubbed ({removed.total()} replaced): {kinds}."
 
 
 def _item_for(ctx: ConsoleContext, exchange_id: int) -> int:

@@ -55,8 +55,8 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
     with gr.Row():
         detail = gr.Markdown(label="Exchange")
         preview = gr.Textbox(
-            label="What would enter a dataset (the prompt builder's example; PII is scrubbed "
-            "at build)",
+            label="What would enter a dataset (the prompt builder's example, PII scrubbed as "
+            "the dataset build does)",
             lines=14,
             interactive=False,
         )

@@ -70,11 +70,3 @@ def read_questions(paths: Sequence[str]) -> list[str]:
                 "Give JSONL files whose lines each have a 'question'."
             ) from error
     return questions
-
-
-def read_names(path: Path | None) -> list[str]:
-    """People's names, one per line ('#' comments and blank lines skipped)."""
-    if path is None:
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]

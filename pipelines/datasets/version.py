@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import shutil
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -17,15 +16,14 @@ from sqlalchemy.orm import Session
 from knowledge.db import dataset_versions
 from knowledge.db import documents as registry
 from knowledge.db.curation_models import DatasetVersion
+from knowledge.pii import read_names, scrub_example
 from knowledge.services import Services
-from pipelines.curation.pii import scrub
 from pipelines.datasets.examples import Example, ItemData, to_record
-from pipelines.datasets.files import content_hash, jsonl, read_names, write_version
+from pipelines.datasets.files import content_hash, jsonl, write_version
 from pipelines.datasets.models import DatasetError, DatasetOptions, DatasetVersionInfo
 from pipelines.datasets.split import SPLITS
 
 log = logging.getLogger(__name__)
-_CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def write_dataset(
@@ -54,9 +52,13 @@ def write_dataset(
         rows = []
         for example in examples:
             item = by_id[example.item_id]
-            contacts = [*keep, *(c for p in example.passages for c in _CONTACT.findall(p.text))]
-            question = scrub(example.question, names=names, keep=contacts)
-            target = scrub(example.target, names=names, keep=contacts)
+            question, target = scrub_example(
+                example.question,
+                example.target,
+                (p.text for p in example.passages),
+                names=names,
+                keep=keep,
+            )
             found = Counter(question.counts) + Counter(target.counts)
             for text, result in ((example.question, question), (example.target, target)):
                 if (item.id, text) not in scrubbed:  # one text in several rows counts once

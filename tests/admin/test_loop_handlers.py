@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
@@ -103,6 +104,36 @@ def test_the_later_of_two_admins_is_told_and_nothing_is_lost(console: ConsoleCon
     detail, preview, _ = conversations.exchange_detail(console, exchange)
     assert "approved" in detail and "Up to 45 EUR a day." in preview
     assert "[system]" in preview and "[human]" in preview and "[ai]" in preview
+
+
+def test_the_dataset_preview_is_scrubbed_as_the_dataset_build_does(
+    console: ConsoleContext, tmp_path: Path
+) -> None:
+    question = (
+        "Can I email jane.doe@acme.example or call +44 20 7946 0958 about leave? "
+        "<@U024BE7LH> said yes."
+    )
+    exchange = add_exchange(
+        console,
+        question,
+        vote=-1,
+        correction="Ask Maria Lopez at maria@acme.example, or people@example.com.",
+    )
+    console.services.settings.pii_keep = ["people@example.com"]
+    names = tmp_path / "names.txt"
+    names.write_text("# the people directory\nMaria Lopez\n")
+    console.services.settings.pii_names_file = names
+    conversations.sync_queue(console, "eddie")
+    detail, preview, _ = conversations.exchange_detail(console, exchange)
+    assert "jane.doe@acme.example" in detail  # the admin still reads the exchange itself
+    for secret in ("jane.doe", "7946", "U024BE7LH", "maria@", "Maria", "Lopez"):
+        assert secret not in preview, secret
+    assert "[email] or call [phone] about leave? [user] said yes." in preview
+    assert "Ask [name] at [email], or people@example.com." in preview
+    assert preview.startswith("PII scrubbed (5 replaced): 2 email, 1 name, 1 phone, 1 slack user.")
+    clean = add_exchange(console, "How long is parental leave?")
+    _, preview, _ = conversations.exchange_detail(console, clean)
+    assert preview.startswith("PII scrubbed: none found.")
 
 
 def test_insights_count_days_rates_latency_gaps_and_overdue(console: ConsoleContext) -> None:
