@@ -16,12 +16,12 @@ from knowledge.settings import Settings
 
 
 def answer_service(services: Services, backend: str) -> AnswerService:
-    """ "live": whatever the model registry says is live (followed within seconds); any other
-    backend spec ("extractive", "base", "adapter:PATH") is built as `helpbot ask` builds it."""
+    """ "live": the process's own answer service (`services.answers`, which follows the model
+    registry's live version; shared with the bot under `helpbot up`, so one poller and one
+    copy of the model); any other backend spec ("extractive", "base", "adapter:PATH") is built
+    as `helpbot ask` builds it."""
     if backend == "live":
-        from knowledge.generation.live import live_answer_service
-
-        return live_answer_service(services)
+        return services.answers
     from knowledge.answering import build_answer_service
 
     return build_answer_service(services, backend=backend)

@@ -9,11 +9,24 @@ import gradio as gr
 import pandas as pd
 import pytest
 
+from admin.__main__ import answer_service, build_context
 from admin.auth import ConsoleError, action
 from admin.context import ConsoleContext
 from admin.tabs import ask, conversations, insights, models, training
 from knowledge.db import admins, jobs, registry
+from knowledge.generation import live
+from knowledge.services import Services
 from tests.admin.conftest import NOW, add_exchange, request_as
+
+
+class FakeLive:
+    """Stands in for LiveAnswerer (no poller thread, no model): stop() is all Services uses."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
 
 
 def test_the_role_check_runs_before_the_handler_and_rereads_the_database(
@@ -71,6 +84,24 @@ def test_ask_compares_answerers_and_shows_scores(console: ConsoleContext) -> Non
     assert "Abstained" in abstained[0]
     with pytest.raises(ValueError, match="Type a question"):
         ask.ask(console, "  ", "everyone", ["extractive"], request_as("vic"))
+
+
+def test_the_live_backend_is_the_process_answer_service_built_once(
+    console: ConsoleContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[FakeLive] = []
+
+    def fake_live_answer_service(services: Services, *, start: bool = True) -> FakeLive:
+        built.append(FakeLive())
+        return built[-1]
+
+    monkeypatch.setattr(live, "live_answer_service", fake_live_answer_service)
+    services = console.services
+    first = answer_service(services, "live")
+    assert answer_service(services, "live") is first
+    assert build_context(services).answerer("live") is first
+    assert console.answerer("live") is first
+    assert first is services.answers and len(built) == 1
 
 
 def test_conversation_filters_and_bulk_decisions(console: ConsoleContext) -> None:
