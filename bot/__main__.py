@@ -8,7 +8,7 @@ import sys
 from bot.app import missing_tokens, run_http, run_socket_mode
 from bot.deps import Deps, config_from_settings
 from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
-from knowledge.observability import configure_logging, readiness_checks
+from knowledge.observability import configure_logging, health_endpoints, readiness_checks
 from knowledge.settings import Settings
 
 
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.http:
         run_http(deps, args.host, args.port, readiness_checks(settings))
     else:
-        run_socket_mode(deps)
+        with health_endpoints(settings):
+            run_socket_mode(deps)
     return 0
 
 

@@ -11,7 +11,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -196,6 +197,21 @@ class HealthServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+@contextmanager
+def health_endpoints(settings: Settings) -> Iterator[HealthServer | None]:
+    """/healthz, /readyz (readiness_checks) and /metrics on HELPBOT_HEALTH_PORT while the block
+    runs: for a process without its own HTTP server (the bot in Socket Mode); none when 0."""
+    if not settings.health_port:
+        yield None
+        return
+    checks = readiness_checks(settings)
+    server = HealthServer(settings.health_host, settings.health_port, checks).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # --- Logs ---------------------------------------------------------------------------------

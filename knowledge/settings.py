@@ -236,8 +236,8 @@ class Settings(BaseSettings):
     """`json`: one JSON object per line (time, level, logger, event, fields) for log
     collectors; `text`: one readable line per event."""
     health_port: int = 0
-    """Port of the /healthz, /readyz and /metrics server of the console, scheduler and worker
-    (the bot in HTTP mode serves them on its own port). 0: no health server."""
+    """Port of the /healthz, /readyz and /metrics server of the console, scheduler, worker and
+    the bot in Socket Mode (in HTTP mode it serves them on its own port). 0: no health server."""
     health_host: str = "127.0.0.1"
     """Interface of that server (0.0.0.0 in a container)."""
     db_connect_timeout_s: float = 60.0

@@ -65,7 +65,10 @@ def bot(
 
         run_http(deps, host, port, readiness_checks(svc.settings))
     else:
-        run_socket_mode(deps)
+        from knowledge.observability import health_endpoints
+
+        with health_endpoints(svc.settings):
+            run_socket_mode(deps)
 
 
 def _console_url(web: object | None, settings: Settings) -> str | None:

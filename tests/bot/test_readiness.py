@@ -98,3 +98,33 @@ def test_a_database_that_stays_down_at_start_exits_3_with_one_sentence(
     err = capsys.readouterr().err.strip()
     assert "not reachable" in err and "HELPBOT_DATABASE_URL" in err
     assert "pw@" not in err and len(err.splitlines()) == 1
+
+
+def test_socket_mode_serves_the_health_endpoints_on_the_health_port(
+    environment: Path,
+    slack: FakeSlackApi,
+    answers: FakeAnswerService,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("HELPBOT_SLACK_APP_TOKEN", "xapp-test")
+    monkeypatch.setenv("HELPBOT_HEALTH_PORT", str(port))
+    base = f"http://127.0.0.1:{port}"
+    seen: list[tuple[int, object]] = []
+
+    def connected(deps: Deps) -> None:  # Socket Mode would serve until interrupted
+        response = httpx.get(base + "/readyz", timeout=10)
+        seen.append((response.status_code, response.json()))
+
+    def deps(settings: Settings) -> Deps:
+        return Deps(make_config(slack), Database(settings.sql_url), answers, clock=clock)
+
+    monkeypatch.setattr(bot_main, "build_deps", deps)
+    monkeypatch.setattr(bot_main, "run_socket_mode", connected)
+    assert bot_main.main([]) == 0
+    assert seen == [(200, {"ready": True, "checks": {"database": "ok", "store": "ok"}})]
+    with pytest.raises(httpx.ConnectError):  # stopped with the bot
+        httpx.get(base + "/healthz", timeout=2)
