@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 import gradio as gr
@@ -11,6 +10,8 @@ import gradio as gr
 from admin.context import ConsoleContext
 from admin.server import ConsoleStartError, launch, prepare_admins
 from knowledge.answering.models import AnswerService
+from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.observability import configure_logging
 from knowledge.services import Services
 from knowledge.settings import Settings
 
@@ -62,7 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=settings.admin_host, help="interface to bind")
     parser.add_argument("--port", type=int, default=settings.admin_port)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
+    try:  # a container may start before its database
+        wait_for_database(settings.sql_url, timeout_s=settings.db_connect_timeout_s)
+    except DatabaseUnavailableError as error:
+        sys.stderr.write(f"{error}\n")
+        return 3
     services = Services.from_settings(settings)
     try:
         serve(services, args.host, args.port)
