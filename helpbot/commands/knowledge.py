@@ -12,6 +12,7 @@ from rich.text import Text
 
 from helpbot.app import app, console, db_app, docs_app, err, progress, services
 from helpbot.commands.removal import writing
+from helpbot.tables import id_table
 from knowledge.ingest import FileResult, SourceFile, walk
 from knowledge.redaction import display_value
 from knowledge.retrieval import Passage
@@ -125,7 +126,10 @@ def docs_list(
     if as_json:
         console.print_json(data=rows)
         return
-    table = Table("id", "title", "v", "status", "chunks", "audiences", "review by", "error")
+    ids = [row["id"] for row in rows]
+    table = id_table(console, "id", ids, "title", "v", "status", "chunks", "audiences")
+    table.add_column("review by", no_wrap=True)
+    table.add_column("error")
     for row in rows:
         table.add_row(
             row["id"],

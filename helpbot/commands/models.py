@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from helpbot.app import app, console, err, progress, services
+from helpbot.tables import id_table
 from knowledge.db import registry
 from knowledge.db.registry import RegistryError, VersionInfo
 
@@ -64,7 +65,19 @@ def models_list(as_json: Json = False) -> None:
     if as_json:
         sys.stdout.write(json.dumps([v.to_json() for v in versions]) + "\n")
         return
-    table = Table("id", "kind", "status", "base", "dataset", "key facts", "grounding", "promoted")
+    ids = [v.id for v in versions]
+    table = id_table(
+        console,
+        "id",
+        ids,
+        "kind",
+        "status",
+        "base",
+        "dataset",
+        "key facts",
+        "grounding",
+        "promoted",
+    )
     for v in versions:
         status = f"[green]{v.status}[/]" if v.status == "live" else v.status
         promoted = f"{v.promoted_by} {v.promoted_at:%Y-%m-%d %H:%M}" if v.promoted_at else ""
