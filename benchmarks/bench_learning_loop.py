@@ -98,11 +98,15 @@ def curate(services: Services, synth_limit: int, question_of: dict[str, QAItem])
     return {"decisions": decided, "synthetic": {"created": synth.created, "by_kind": synth.by_kind}}
 
 
-def run_jobs(services: Services, *, max_steps: int, qa_files: list[str]) -> dict[str, Any]:
+def run_jobs(
+    services: Services, *, max_steps: int, epochs: int, qa_files: list[str]
+) -> dict[str, Any]:
     """Queue a dataset build that chains training and evaluation; one worker runs all three."""
     from pipelines.worker.process import build_worker
 
     overrides: dict[str, Any] = {"max_steps": max_steps} if max_steps > 0 else {}
+    if epochs > 0:
+        overrides["epochs"] = epochs
     job_id = job_queue.enqueue(
         services.db,
         "dataset_build",
@@ -159,6 +163,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--synth", type=int, default=160, help="synthetic answerable items")
     parser.add_argument("--max-steps", type=int, default=0, help="cap training steps (0: epochs)")
+    parser.add_argument("--epochs", type=int, default=0, help="0: the profile's epochs")
     parser.add_argument("--skip-18f", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -182,7 +187,7 @@ def main() -> None:
     curated = curate(services, args.synth, question_of)
     print(f"curated: {curated}", flush=True)
     registry.ensure_bootstrap(services.db, base_model=services.settings.base_model)
-    loop = run_jobs(services, max_steps=args.max_steps, qa_files=[])
+    loop = run_jobs(services, max_steps=args.max_steps, epochs=args.epochs, qa_files=[])
     print(json.dumps(loop, indent=1, default=str)[:4000], flush=True)
     train = loop["jobs"].get("train", {}).get("result") or {}
     adapter = Path(train["adapter_dir"]) if train.get("adapter_dir") else None
