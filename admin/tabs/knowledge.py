@@ -210,6 +210,7 @@ def chunk_preview(ctx: ConsoleContext, document_id: str) -> str:
 
 
 AT_SOURCE_CHOICES = [
+    ("Ask me first if a watched source holds it", ""),
     ("Exclude it from the source (the file stays there, never indexed again)", "exclude"),
     ("Delete its file at the source too", "remove"),
 ]

@@ -56,7 +56,7 @@ def build(ctx: ConsoleContext, tab: gr.Tab) -> None:
         review = gr.Button("Confirm review", scale=1)
     with gr.Row():
         at_source = gr.Radio(
-            AT_SOURCE_CHOICES, label="If a watched source still holds it", value=None, scale=2
+            AT_SOURCE_CHOICES, label="If a watched source still holds it", value="", scale=2
         )
         delete = gr.Button("Delete", variant="stop", scale=1)
     message = gr.Markdown()
