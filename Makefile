@@ -43,7 +43,8 @@ unit: $(STAMP)
 # The console's browser tests drive Debian's chromium (Playwright's own download needs the
 # internet); installed once when missing, skipped where apt-get is unavailable.
 chromium:
-	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && apt-get install -y -q chromium) \
+	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && apt-get update -q \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
 		|| echo "chromium not installed: the browser tests will be skipped"
 
 # The whole suite on SQLite, then the database tier on a throw-away PostgreSQL server (installed
