@@ -52,21 +52,11 @@ def pick_device() -> str:
 
 
 def use_bf16(config: TrainingConfig, device: str) -> bool:
-    """Whether to compute in bf16: asked for, or "auto" on hardware with fast bf16 matmuls
-    (a bf16-capable GPU; a CPU with AMX or AVX512-BF16 units)."""
+    """Whether to compute in bf16: asked for, or "auto" on a GPU that supports it. On CPU
+    "auto" is fp32: bf16 autocast showed no steady gain there (BENCHMARKS.md)."""
     if config.precision != "auto":
         return config.precision == "bf16"
-    if device == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return cpu_has_bf16_units()
-
-
-def cpu_has_bf16_units() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return " amx_bf16" in flags or " avx512_bf16" in flags
+    return device == "cuda" and torch.cuda.is_bf16_supported()
 
 
 def attention_for(config: TrainingConfig, device: str) -> str:
