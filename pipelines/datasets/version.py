@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import shutil
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from knowledge.db import dataset_versions
 from knowledge.db import documents as registry
 from knowledge.db.curation_models import DatasetVersion
 from knowledge.pii import read_names, scrub_example
+from knowledge.retrieval import Passage
 from knowledge.services import Services
 from pipelines.datasets.examples import Example, ItemData, to_record
 from pipelines.datasets.files import content_hash, jsonl, write_version
@@ -74,6 +77,7 @@ def write_dataset(
                 "variant": example.variant,
                 "group": groups[item.id],
                 "documents": sorted({f"{p.document_id}@{p.version}" for p in example.passages}),
+                "sources": cited_sources(target.text, example.passages),
                 "pii": dict(found),
             }
             rows.append(to_record(example, question.text, target.text, meta))
@@ -163,3 +167,18 @@ def _record(
 
 def _root(services: Services) -> Any:
     return services.settings.data_dir / "datasets"
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def cited_sources(target: str, passages: Sequence[Passage]) -> list[str]:
+    """File names of the passages the target cites ([n] markers), in order: what an
+    evaluation of the test split expects an answer to cite."""
+    found: list[str] = []
+    for number in (int(n) for n in _MARKER.findall(target)):
+        if 0 < number <= len(passages):
+            name = passages[number - 1].source_name
+            if name not in found:
+                found.append(name)
+    return found

@@ -85,7 +85,9 @@ def _test_item(raw: Mapping[str, Any], item_id: str) -> QAItem:
     question = str(meta.get("question") or (found.group(1) if found else user)).strip()
     target = str(raw["completion"][-1]["content"])
     answerable = bool(meta.get("answerable", meta.get("kind") != "unanswerable"))
-    sources = sources_of(meta.get("sources") or meta.get("documents") or ())
+    # File names of the cited passages (datasets built since they carry them); older
+    # datasets name document@version only, which no citation matches.
+    sources = sources_of(meta["sources"] if "sources" in meta else meta.get("documents") or ())
     return item_from_target(
         str(meta.get("id") or item_id),
         question,

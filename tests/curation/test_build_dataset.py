@@ -121,6 +121,12 @@ def test_a_dataset_version_is_split_by_group_scrubbed_and_described(services: Se
     assert {r["meta"]["variant"] for r in sft} >= {"answer", "correction", "abstention"}
     assert all(r["label"] in (True, False) for r in rows["kto"])
     assert "Nonsense [1]." not in {r["completion"][0]["content"] for r in sft}
+    # What each target cites, by file name: what an evaluation of the test split expects.
+    carry = next(
+        r for r in sft if r["completion"][0]["content"] == "Up to 5 days, used by 31 March [2]."
+    )
+    assert carry["meta"]["sources"] == ["annual-leave.md"]
+    assert all(r["meta"]["sources"] == [] for r in sft if "[" not in r["completion"][0]["content"])
     with services.db.session() as s:
         stored = dataset_versions.get_dataset(s, info.id)
         assert stored.content_hash == info.content_hash and stored.built_by == "ana"
