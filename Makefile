@@ -8,9 +8,11 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut 
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck unit slow bench clean install chromium
+.PHONY: run run-steps test lint typecheck unit slow bench clean install chromium
 
 $(STAMP):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo \
+		"helpbot needs Python 3.11 or newer ($(PYTHON) is not): install it, then run make PYTHON=python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[dev,postgres]'
@@ -20,7 +22,16 @@ $(STAMP):
 
 install: $(STAMP)
 
+# One `make run` per data folder at a time: a second one says so instead of racing the first.
+RUN_LOCK = $${HELPBOT_DATA_DIR:-data}/.make-run.lock
 run: $(STAMP)
+	@mkdir -p "$${HELPBOT_DATA_DIR:-data}" && if command -v flock >/dev/null; then \
+		flock -n -E 75 "$(RUN_LOCK)" $(MAKE) --no-print-directory run-steps; rc=$$?; \
+		if [ $$rc = 75 ]; then echo "helpbot is already running from this folder (another make run):" \
+			"use that one, or stop it (Ctrl-C) first."; fi; exit $$rc; \
+	else $(MAKE) --no-print-directory run-steps; fi
+
+run-steps:
 	$(VENV)/bin/helpbot db upgrade
 	$(VENV)/bin/helpbot ingest knowledge/sample/handbook
 	# Convert the shipped chat model now (once, ~30 s) so the first question does not wait.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,11 +27,27 @@ def services() -> Services:
     """Settings from the environment and .env, logging configured, services built lazily."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    _require_writable(settings.data_dir)
     if settings.torch_threads:
         import torch
 
         torch.set_num_threads(settings.torch_threads)
     return Services.from_settings(settings)
+
+
+def _require_writable(data_dir: Path) -> None:
+    """Exit with one sentence (status 2) when the data directory cannot be created or written."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as error:
+        err.print(
+            f"[red]helpbot cannot write its data directory {data_dir} ({error.strerror}): set "
+            "HELPBOT_DATA_DIR to a folder you can write, or fix its permissions.[/]",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
 
 
 def progress() -> Progress:
