@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import gradio as gr
 import typer
 from rich.table import Table
 
 from helpbot.app import app, console, err, services
 from knowledge.db import admins
 from knowledge.services import Services
+
+if TYPE_CHECKING:
+    import gradio as gr  # 2-3 s to import: only `helpbot admin`/`up` pay for it
 
 admin_app = typer.Typer(
     help="The admin console and its users (`helpbot admin` alone runs the console).",
