@@ -121,7 +121,8 @@ def test_up_answers_questions_from_the_prompt(
         input="how many weeks of parental leave?\n\n",
     )
     assert result.exit_code == 0, result.output
-    assert "Slack bot not started: set HELPBOT_SLACK_BOT_TOKEN" in result.output
+    assert "slack:     not connected: set HELPBOT_SLACK_BOT_TOKEN" in result.output
+    assert "knowledge: 1 document," in result.output and "answerer:" in result.output
     assert "weeks" in result.output and "parental-leave.md" in result.output
 
 

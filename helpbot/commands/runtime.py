@@ -97,7 +97,7 @@ def startup_summary(
     lines = [
         f"console:   {console_url or 'not started'}",
         f"slack:     {slack}",
-        f"knowledge: {documents} documents, {chunks} chunks",
+        f"knowledge: {documents} document{'' if documents == 1 else 's'}, {chunks} chunks",
         f"answerer:  {live or 'none live'} (helpbot models list)",
     ]
     if log_file is not None:
