@@ -21,7 +21,10 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     backend: Annotated[
         str | None,
-        typer.Option(help="extractive, local, base, openai or adapter:PATH (default: configured)."),
+        typer.Option(
+            help="live (default: the model registry's live version), extractive, local, base, "
+            "openai or adapter:PATH."
+        ),
     ] = None,
     audience: Annotated[
         list[str] | None, typer.Option(help="Ask as this audience (repeat).")
@@ -50,13 +53,18 @@ def ask(
 def build_service(backend: str | None, svc: Services | None = None) -> AnswerService:
     """The answer service for a backend spec, turning bad specs and adapters into exit code 2.
 
-    Pass the process's Services when it has one, so the engine shares its models and stores.
+    None or "live": the process's live answerer (the version the model registry says is live,
+    as the bot and `helpbot up` answer). Pass the process's Services when it has one, so the
+    engine shares its models and stores.
     """
     from knowledge.answering import build_answer_service
     from knowledge.generation.base import AdapterError
 
+    svc = svc or services()
+    if backend is None or backend.strip().lower() == "live":
+        return svc.answers
     try:
-        return build_answer_service(svc or services(), backend=backend)
+        return build_answer_service(svc, backend=backend)
     except (ValueError, AdapterError) as error:
         err.print(f"[red]{error}[/]")
         raise typer.Exit(2) from error

@@ -98,3 +98,20 @@ def test_eval_with_answers(handbook: None, tmp_path: Path) -> None:
 
     result = invoke("eval", str(qa), "--json", "--retrieval-only")
     assert "answers" not in json.loads(result.stdout)
+
+
+def test_ask_without_a_backend_answers_with_the_registry_live_version(
+    handbook: None, monkeypatch: Any
+) -> None:
+    """`helpbot ask` answers as the bot does: with the live version (extractive on a fresh
+    install), not the configured generator."""
+    from helpbot.commands.answers import build_service
+    from knowledge.services import Services
+    from knowledge.settings import Settings
+
+    svc = Services.from_settings(Settings())
+    assert build_service(None, svc) is svc.answers
+    assert build_service("live", svc) is svc.answers
+    result = invoke("ask", "How many days of annual leave do I get per year?", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model_version"] == "extractive"
