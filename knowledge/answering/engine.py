@@ -273,7 +273,7 @@ class AnswerEngine:
         if problem is not None:
             # The event is recorded on the Answer (grounding_failed) and counted in the logs;
             # the answer's own text stays out of the logs.
-            logger.warning("grounding check failed (%s); answering extractively", problem)
+            logger.info("grounding check failed (%s); answering extractively", problem)
             draft = _extractive(question, quotable, None)
             if draft is None:
                 return None
