@@ -182,8 +182,12 @@ class LiveAnswerer:
             self._checked_at = self._clock()
             try:
                 live = registry.live_version_id(self._db)
-            except Exception:
-                logger.exception("cannot read the model registry; keeping %s", self._version_id)
+            except Exception as error:  # one line a poll: the poll retries every few seconds
+                logger.warning(
+                    "cannot read the model registry (%s); keeping %s",
+                    type(error).__name__,
+                    self._version_id,
+                )
                 return self._version_id
             if live is None or live == self._version_id:
                 return self._version_id
