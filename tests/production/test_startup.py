@@ -48,7 +48,7 @@ def test_a_database_that_stays_down_is_retried_then_refused() -> None:
 
 
 def test_waiting_for_a_server_that_starts_late(postgres_url: str) -> None:
-    """A real server on a port that only starts forwarding after a second."""
+    """A real server on a port that only starts listening after the first refused attempt."""
     host_port = postgres_url.split("@", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")
     listener = socket.socket()
@@ -56,9 +56,7 @@ def test_waiting_for_a_server_that_starts_late(postgres_url: str) -> None:
     proxy_port = listener.getsockname()[1]
     listener.close()  # nothing listens on proxy_port until the proxy starts
 
-    def proxy() -> None:
-        time.sleep(1.0)
-        server = socket.create_server(("127.0.0.1", proxy_port))
+    def proxy(server: socket.socket) -> None:
         server.settimeout(10)
         for _ in range(2):
             try:
@@ -70,9 +68,18 @@ def test_waiting_for_a_server_that_starts_late(postgres_url: str) -> None:
                 threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
         server.close()
 
-    threading.Thread(target=proxy, daemon=True).start()
+    attempts: list[float] = []
+
+    def start_proxy_then_sleep(seconds: float) -> None:
+        """The server comes up while wait_for_database waits between attempts."""
+        if not attempts:
+            server = socket.create_server(("127.0.0.1", proxy_port))
+            threading.Thread(target=proxy, args=(server,), daemon=True).start()
+        attempts.append(seconds)
+
     late = postgres_url.replace(host_port, f"127.0.0.1:{proxy_port}")
-    wait_for_database(late, timeout_s=10, interval_s=0.2)
+    wait_for_database(late, timeout_s=10, interval_s=0.2, sleep=start_proxy_then_sleep)
+    assert attempts  # the first attempt was refused, then retried
 
 
 def _pipe(source: socket.socket, target: socket.socket) -> None:

@@ -4,7 +4,6 @@ random model; answers in flight finish on the old version; a bad version never t
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -133,7 +132,7 @@ def test_an_answer_in_flight_finishes_on_the_old_version(
     registry.promote(db, v2, actor="ana")  # promoted while v1 is still answering
     switch = threading.Thread(target=answerer.refresh)
     switch.start()
-    time.sleep(0.2)
+    switch.join(5)  # the switch finishes while v1 is still answering (unless it must wait)
     go_on.set()
     in_flight.join(30)
     switch.join(30)
