@@ -32,14 +32,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_slack import TOPICS, VARIANTS, StubAnswers, _send_share
+from benchmarks.bench_slack import VARIANTS, StubAnswers, _send_share, burst_events
 from benchmarks.common import percentile
 from benchmarks.slack_replies import Sent, check_answers
 from bot.app import build_runtime
 from bot.deps import Deps
 from bot.http_server import BackgroundServer
 from knowledge.db.engine import Database
-from tests.bot import slack_payloads as payloads
 from tests.bot.conftest import make_config
 from tests.bot.fake_slack_api import FakeSlackApi
 
@@ -145,16 +144,7 @@ def run(args: argparse.Namespace, backend: str, server: str) -> dict[str, Any]:
         runtimes.append(build_runtime(deps))
         servers.append(BackgroundServer(runtimes[-1].app).start())
     try:
-        events = [
-            payloads.event_body(
-                payloads.mention(
-                    f"U{n % args.users:04d}",
-                    channels[n % len(channels)],
-                    f"{TOPICS[n % len(TOPICS)]} (question {n})",
-                )
-            )
-            for n in range(args.questions)
-        ]
+        events = burst_events(args.questions, args.users, channels)
         retries = set(random.Random(3).sample(range(len(events)), args.retries))
         sent, origin, wall = deliver([s.url for s in servers], events, retries, args.concurrency)
         drained = all(r.drain(args.timeout) for r in runtimes)

@@ -84,6 +84,20 @@ TOPICS = [
 ]
 
 
+def burst_events(questions: int, users: int, channels: list[str]) -> list[dict[str, Any]]:
+    """Signed-event bodies of a burst: distinct mentions from `users` people across `channels`."""
+    return [
+        payloads.event_body(
+            payloads.mention(
+                f"U{n % users:04d}",
+                channels[n % len(channels)],
+                f"{TOPICS[n % len(TOPICS)]} (question {n})",
+            )
+        )
+        for n in range(questions)
+    ]
+
+
 class StubAnswers:
     """A fake model: writes a fixed cited answer at a fixed token rate (after an optional
     delay), through on_token as the engine does."""
@@ -275,16 +289,7 @@ def run(args: argparse.Namespace, variant: str) -> dict[str, Any]:
     runtime = build_runtime(deps)
     server = BackgroundServer(runtime.app).start()
     try:
-        events = [
-            payloads.event_body(
-                payloads.mention(
-                    f"U{n % args.users:04d}",
-                    channels[n % len(channels)],
-                    f"{TOPICS[n % len(TOPICS)]} (question {n})",
-                )
-            )
-            for n in range(args.questions)
-        ]
+        events = burst_events(args.questions, args.users, channels)
         retries = set(
             random.Random(3).sample(range(len(events)), int(len(events) * args.redeliver))
         )
