@@ -77,13 +77,16 @@ def console_url(
 
 
 @pytest.fixture(autouse=True)
-def screenshot_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A failing step leaves what the browser showed next to the test log."""
+def screenshot_on_failure(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """A failing step leaves what the browser showed in pytest's temporary folder."""
     yield
     report = getattr(request.node, "rep_call", None)
     tab = request.node.funcargs.get("page")
     if tab is not None and (report is None or report.failed):
-        tab.screenshot(path=f"/tmp/console-browser-{request.node.name}.png", full_page=True)
+        shot = tmp_path_factory.getbasetemp() / f"console-browser-{request.node.name}.png"
+        tab.screenshot(path=str(shot), full_page=True)
 
 
 @pytest.fixture(scope="module")
