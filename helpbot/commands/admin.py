@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -43,8 +45,21 @@ def admin_console(
         raise typer.Exit(2) from None
 
 
-def _password(confirm_prompt: str) -> str:
-    return str(typer.prompt(confirm_prompt, hide_input=True, confirmation_prompt=True))
+def _password(prompt: str, *, from_stdin: bool) -> str:
+    """One line of standard input, or asked twice without echo."""
+    if from_stdin:
+        return typer.get_text_stream("stdin").readline().rstrip("\n")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """An AdminError becomes its sentence on stderr and exit status 1."""
+    try:
+        yield
+    except admins.AdminError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
 
 
 @admin_app.command("add-user")
@@ -56,17 +71,10 @@ def add_user(
     ] = False,
 ) -> None:
     """Add a console admin; the password is asked for (never an argument) and stored hashed."""
-    password = (
-        typer.get_text_stream("stdin").readline().rstrip("\n")
-        if password_stdin
-        else (_password("Password"))
-    )
+    password = _password("Password", from_stdin=password_stdin)
     with services().db.session() as session:
-        try:
+        with _refusals():
             user = admins.add_user(session, name, password, role, by="cli")
-        except admins.AdminError as error:
-            err.print(f"[red]{error}[/]")
-            raise typer.Exit(1) from None
         console.print(f"added {user.name} ({user.role})")
 
 
@@ -93,12 +101,8 @@ def list_users() -> None:
 @admin_app.command("remove")
 def remove_user(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Remove a console admin (their open sessions lose access at the next action)."""
-    with services().db.session() as session:
-        try:
-            admins.remove_user(session, name, by="cli")
-        except admins.AdminError as error:
-            err.print(f"[red]{error}[/]")
-            raise typer.Exit(1) from None
+    with services().db.session() as session, _refusals():
+        admins.remove_user(session, name, by="cli")
     console.print(f"removed {admins.normalise_name(name)}")
 
 
@@ -112,17 +116,9 @@ def passwd(
     """Set a new password (also lifts a failed-login lock-out)."""
     from knowledge.db.models import utcnow
 
-    password = (
-        typer.get_text_stream("stdin").readline().rstrip("\n")
-        if password_stdin
-        else (_password("New password"))
-    )
-    with services().db.session() as session:
-        try:
-            admins.set_password(session, name, password, by="cli", now=utcnow())
-        except admins.AdminError as error:
-            err.print(f"[red]{error}[/]")
-            raise typer.Exit(1) from None
+    password = _password("New password", from_stdin=password_stdin)
+    with services().db.session() as session, _refusals():
+        admins.set_password(session, name, password, by="cli", now=utcnow())
     console.print(f"password of {admins.normalise_name(name)} changed")
 
 
@@ -132,12 +128,8 @@ def set_role(
     role: Annotated[str, typer.Argument(help="viewer, editor, trainer or owner.")],
 ) -> None:
     """Change an admin's role (takes effect at their next action)."""
-    with services().db.session() as session:
-        try:
-            admins.set_role(session, name, role, by="cli")
-        except admins.AdminError as error:
-            err.print(f"[red]{error}[/]")
-            raise typer.Exit(1) from None
+    with services().db.session() as session, _refusals():
+        admins.set_role(session, name, role, by="cli")
     console.print(f"{admins.normalise_name(name)} is now {role}")
 
 
