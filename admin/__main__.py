@@ -9,8 +9,8 @@ import gradio as gr
 
 from admin.context import ConsoleContext
 from admin.server import ConsoleStartError, launch, prepare_admins
-from knowledge.answering.models import AnswerService
-from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.answering.answer_types import AnswerService
+from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 from knowledge.observability import configure_logging
 from knowledge.services import Services
 from knowledge.settings import Settings

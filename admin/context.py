@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from threading import Lock
 
-from knowledge.answering.models import AnswerService
+from knowledge.answering.answer_types import AnswerService
 from knowledge.db.admins import ThrottlePolicy
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 from knowledge.services import Services
 
 AnswerFactory = Callable[[str], AnswerService]

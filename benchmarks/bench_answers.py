@@ -27,13 +27,13 @@ from benchmarks.calibrate_abstention import ingested_services
 from benchmarks.common import QA_FILE, REPO, emit
 from knowledge.answering import engine_calibration
 from knowledge.answering.abstention import DEFAULT_ABSTAIN_BELOW
+from knowledge.answering.answer_engine import AnswerEngine
+from knowledge.answering.answer_quality import answer_scores, evaluate_answers, history_of, judge
+from knowledge.answering.answer_types import Asker
 from knowledge.answering.backends import build_generators, engine_options, parse_backend
-from knowledge.answering.engine import AnswerEngine
-from knowledge.answering.evaluation import answer_scores, evaluate_answers, history_of, judge
-from knowledge.answering.models import Asker
 from knowledge.answering.rewrite import rewrite_rules, rewrite_with_model
-from knowledge.evaluation import QAItem, load_qa, recall_at
 from knowledge.generation.base import Generator
+from knowledge.qa_harness import QAItem, load_qa, recall_at
 from knowledge.services import Services
 
 FOLLOWUP_FILE = REPO / "knowledge" / "sample" / "followup_qa.jsonl"

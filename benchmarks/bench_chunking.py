@@ -28,7 +28,7 @@ import numpy as np
 
 from benchmarks.common import HANDBOOK, QA_FILE
 from knowledge.documents.chunking import chunk_document, contextual_text, make_token_counter
-from knowledge.documents.models import ParsedDocument
+from knowledge.documents.parsed import ParsedDocument
 from knowledge.documents.parsing import parse_document
 
 SETTINGS = [(96, 16), (128, 20), (160, 24), (160, 0), (200, 32), (240, 32)]

@@ -28,7 +28,7 @@ from benchmarks.common import emit, latency_summary
 from knowledge.db import admins
 from knowledge.db import documents as registry
 from knowledge.db.conversation_models import Conversation, Exchange, Vote
-from knowledge.db.models import Document
+from knowledge.db.document_models import Document
 from knowledge.services import Services
 from knowledge.settings import Settings
 

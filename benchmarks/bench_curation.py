@@ -83,7 +83,7 @@ def main() -> None:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from knowledge.db import curation
-    from knowledge.db.models import Document
+    from knowledge.db.document_models import Document
     from knowledge.services import Services
     from knowledge.settings import Settings
     from pipelines.datasets import DatasetOptions, build_dataset

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import transformers
 
     from knowledge.generation.local import pick_device
-    from knowledge.generation.models import SHIPPED_MODEL_NAME, ensure_shipped_model
+    from knowledge.generation.model_files import SHIPPED_MODEL_NAME, ensure_shipped_model
     from knowledge.generation.testing import build_tiny_model, smollm2_tokenizer
 
     if args.threads:

@@ -31,13 +31,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchmarks.common import REPO, emit, peak_rss_mb
 from benchmarks.loop_simulation import admin_correction, simulate_month
 from knowledge.answering.abstention import abstention_text
+from knowledge.answering.answer_engine import AnswerEngine
+from knowledge.answering.answer_quality import evaluate_answers
 from knowledge.answering.backends import build_generators, engine_options, parse_backend
-from knowledge.answering.engine import AnswerEngine
-from knowledge.answering.evaluation import evaluate_answers
 from knowledge.db import curation, registry
 from knowledge.db import jobs as job_queue
-from knowledge.evaluation import QAItem, load_qa
 from knowledge.ingest import SourceFile, walk
+from knowledge.qa_harness import QAItem, load_qa
 from knowledge.services import Services
 from knowledge.settings import Settings
 

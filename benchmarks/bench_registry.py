@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.common import emit, latency_summary  # noqa: E402
 from knowledge.db import registry  # noqa: E402
-from knowledge.db.engine import Database  # noqa: E402
+from knowledge.db.connection import Database  # noqa: E402
 
 
 def _register(db: Database, base: str, adapter: Path) -> str:
@@ -67,7 +67,7 @@ def bench_polling(db: Database, versions: int, polls: int) -> dict[str, Any]:
 
 
 def bench_swap(root: Path, model: str | None) -> dict[str, Any]:
-    from knowledge.answering.engine import EngineOptions
+    from knowledge.answering.answer_engine import EngineOptions
     from knowledge.generation.live import LiveAnswerer, VersionEngines
     from knowledge.generation.local import LocalGenerator
     from knowledge.generation.testing import build_tiny_model, make_lora_adapter, smollm2_tokenizer

@@ -38,7 +38,7 @@ from benchmarks.slack_replies import Sent, check_answers
 from bot.app import build_runtime
 from bot.deps import Deps
 from bot.http_server import BackgroundServer
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from tests.bot.conftest import make_config
 from tests.bot.fake_slack_api import FakeSlackApi
 

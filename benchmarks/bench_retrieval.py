@@ -22,8 +22,8 @@ FIGURES = ("recall@1", "recall@5", "mrr", "context_recall@1000", "context_recall
 
 
 def run_chunk_size(chunk_tokens: int, overlap: int, alphas: list[float]) -> dict[str, Any]:
-    from knowledge.evaluation import evaluate_retrieval, load_qa
     from knowledge.ingest import SourceFile, walk
+    from knowledge.qa_harness import evaluate_retrieval, load_qa
     from knowledge.services import Services
     from knowledge.settings import Settings
 

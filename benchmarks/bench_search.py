@@ -32,7 +32,7 @@ BATCH = 5_000
 
 
 def fill(svc: Any, size: int, seed: int = 11) -> None:
-    from knowledge.db.models import Document
+    from knowledge.db.document_models import Document
     from knowledge.stores.base import ChunkRecord
 
     rng = random.Random(seed)
@@ -180,7 +180,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from knowledge.evaluation import load_qa
+    from knowledge.qa_harness import load_qa
 
     torch.set_num_threads(args.torch_threads)
 

@@ -52,8 +52,8 @@ from benchmarks.slack_replies import (  # noqa: E402
 from bot.app import build_runtime  # noqa: E402
 from bot.deps import Deps  # noqa: E402
 from bot.http_server import BackgroundServer  # noqa: E402
-from knowledge.answering.models import Answer, AnswerService, Asker, Citation, OnToken, Turn  # noqa: E402
-from knowledge.db.engine import Database  # noqa: E402
+from knowledge.answering.answer_types import Answer, AnswerService, Asker, Citation, OnToken, Turn  # noqa: E402
+from knowledge.db.connection import Database  # noqa: E402
 from tests.bot import slack_payloads as payloads  # noqa: E402
 from tests.bot.conftest import make_config  # noqa: E402
 from tests.bot.fake_slack_api import FakeSlackApi  # noqa: E402

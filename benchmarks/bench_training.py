@@ -59,7 +59,7 @@ def build_model(kind: str, scratch: Path, models_dir: Path, *, shrink: bool = Fa
     """The model folder to train: "tiny" (2 layers, hidden 64), "shipped" (the converted
     SmolLM2), or "config:DIR" (DIR's architecture and tokenizer with random weights; `shrink`
     cuts it to 2 layers of width 64 with the same vocabulary, for a smoke run)."""
-    from knowledge.generation.models import ensure_shipped_model
+    from knowledge.generation.model_files import ensure_shipped_model
     from knowledge.generation.testing import build_tiny_model, smollm2_tokenizer
 
     if kind == "shipped":

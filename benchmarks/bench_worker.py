@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.common import emit, latency_summary  # noqa: E402
 from knowledge.db import jobs  # noqa: E402
-from knowledge.db.engine import Database  # noqa: E402
+from knowledge.db.connection import Database  # noqa: E402
 
 SPAWN = multiprocessing.get_context("spawn")
 KINDS = ["train"]

@@ -31,8 +31,8 @@ from knowledge.answering.abstention import (
     evaluate_rule,
     signals,
 )
-from knowledge.evaluation import load_qa
 from knowledge.ingest import SourceFile, walk
+from knowledge.qa_harness import load_qa
 from knowledge.services import Services
 from knowledge.settings import Settings
 

@@ -122,7 +122,7 @@ def training_wheels(target: Path) -> None:
 
 def model_files(target: Path, scratch: Path) -> Path:
     """Config and tokenizer of the shipped model (converted here once, weights left behind)."""
-    from knowledge.generation.models import SHIPPED_MODEL_NAME, ensure_shipped_model
+    from knowledge.generation.model_files import SHIPPED_MODEL_NAME, ensure_shipped_model
 
     converted = ensure_shipped_model(scratch)
     folder = target / SHIPPED_MODEL_NAME
@@ -136,10 +136,10 @@ def model_files(target: Path, scratch: Path) -> Path:
 def prompts(target: Path) -> int:
     """The engine's messages for every answerable sample question, one JSON list per line."""
     from benchmarks.calibrate_abstention import ingested_services
-    from knowledge.answering.engine import EngineOptions
+    from knowledge.answering.answer_engine import EngineOptions
     from knowledge.answering.prompts import build_messages
-    from knowledge.evaluation import load_qa
     from knowledge.generation.chat_format import to_chat_dicts
+    from knowledge.qa_harness import load_qa
 
     services = ingested_services(None)
     options = EngineOptions()

@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.questions import jsonable  # what the bot stores, byte for byte
-from knowledge.answering.evaluation import judge
-from knowledge.answering.models import Answer, AnswerService, Asker
+from knowledge.answering.answer_quality import judge
+from knowledge.answering.answer_types import Answer, AnswerService, Asker
 from knowledge.db import conversations as store
-from knowledge.db.engine import Database
-from knowledge.evaluation import QAItem, contains_fact
+from knowledge.db.connection import Database
+from knowledge.qa_harness import QAItem, contains_fact
 
 # Ways people actually type a question into Slack: the facts asked for stay the same.
 OPENERS = ("", "", "hey, ", "quick question: ", "hi helpbot! ", "sorry if this is obvious, ")

@@ -7,7 +7,7 @@ import sys
 
 from bot.app import missing_tokens, run_http, run_socket_mode
 from bot.deps import Deps, config_from_settings
-from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 from knowledge.observability import configure_logging, health_endpoints, readiness_checks
 from knowledge.settings import Settings
 

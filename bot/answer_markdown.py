@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge.answering.models import Citation
+from knowledge.answering.answer_types import Citation
 
 MARKDOWN_LIMIT = 12000
 """Slack's limit on all markdown blocks of one message (and on one streamed text)."""

@@ -13,12 +13,12 @@ from slack_bolt import App
 
 from bot.audiences import AudienceResolver
 from bot.deps import Deps
+from bot.feedback import FeedbackFlow
 from bot.greeting import Greeter
 from bot.listeners import Handlers, NoThreadContextStore, register
 from bot.outbox import OutboxDeliverer
 from bot.questions import QuestionFlow
 from bot.slack_api import SlackApi, make_outbox_client, make_web_client
-from bot.voting import FeedbackFlow
 from bot.workers import CountingExecutor
 from knowledge.db import conversations as store
 from knowledge.observability import Check

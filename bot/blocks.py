@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.answer_markdown import answer_markdown
 from bot.mrkdwn import escape, to_mrkdwn
-from knowledge.answering.models import Citation
+from knowledge.answering.answer_types import Citation
 
 Block = dict[str, Any]
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.trust import unknown_rate
-from knowledge.answering.models import AnswerService
-from knowledge.db.engine import Database
+from knowledge.answering.answer_types import AnswerService
+from knowledge.db.connection import Database
 from knowledge.settings import Settings
 
 DEFAULT_PROMPTS = (

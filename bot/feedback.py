@@ -1,80 +1,121 @@
-"""Feedback rules (pure): reactions and buttons to one vote per person per answer."""
+"""Recording feedback: reactions, buttons and corrections become one vote per person per answer."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from bot import vote_rules
+from bot.deps import Deps
+from bot.events import Reaction
+from bot.vote_rules import VoteState
+from knowledge.db import conversations as store
+
+log = logging.getLogger(__name__)
+
+Rule = Callable[[VoteState | None], VoteState | None]
 
 
-@dataclass(frozen=True)
-class VoteState:
-    """A person's current vote on one answer; None means no vote."""
+class FeedbackFlow:
+    """Applies the pure feedback rules to the votes stored in the database."""
 
-    value: int
-    """+1 or -1."""
-    source: str
-    """reaction | button | correction: what set the value."""
-    reactions: tuple[str, ...] = ()
-    """Their feedback reactions still on the answer, oldest first."""
-    correction: str | None = None
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.emoji = dict(deps.config.feedback_emoji)
 
+    def on_reaction(self, reaction: Reaction) -> bool:
+        """A feedback emoji on one of the bot's answers; False when it is not feedback."""
+        if vote_rules.reaction_value(self.emoji, reaction.name) is None:
+            return False
+        now = self.deps.clock()
+        with self.deps.db.session() as session:
+            exchange = store.exchange_by_message(
+                session, channel_id=reaction.channel_id, ts=reaction.ts
+            )
+            if exchange is None:  # a reaction on some other message
+                return False
+            if reaction.event_id and not store.claim_event(
+                session,
+                key=f"event:{reaction.event_id}",
+                kind="reaction",
+                event_id=reaction.event_id,
+                handled_by=self.deps.config.instance_id,
+                now=now,
+            ):
+                return False
+            if reaction.added:
+                self._apply(
+                    session,
+                    exchange.id,
+                    reaction.user_id,
+                    lambda s: vote_rules.reaction_added(s, reaction.name, self.emoji),
+                )
+            else:
+                self._apply(
+                    session,
+                    exchange.id,
+                    reaction.user_id,
+                    lambda s: vote_rules.reaction_removed(s, reaction.name, self.emoji),
+                )
+            log.info("reaction vote on %s by %s", exchange.reference, reaction.user_id)
+        return True
 
-def reaction_value(emoji_map: Mapping[str, int], name: str) -> int | None:
-    """+1 / -1 for a feedback emoji (skin tones ignored), None for any other reaction."""
-    value = emoji_map.get(name.split("::", 1)[0])
-    if value is None or value == 0:
-        return None
-    return 1 if value > 0 else -1
+    def on_button(self, reference: str, user_id: str, value: int) -> VoteState | None:
+        """A feedback button; returns the person's vote afterwards (None: taken back)."""
+        with self.deps.db.session() as session:
+            exchange = store.exchange_by_reference(session, reference)
+            if exchange is None:
+                return None
+            state = self._apply(
+                session,
+                exchange.id,
+                user_id,
+                lambda s: vote_rules.button_pressed(s, value, self.emoji),
+            )
+            log.info("button vote on %s by %s", reference, user_id)
+            return state
 
+    def on_correction(self, reference: str, user_id: str, text: str) -> bool:
+        with self.deps.db.session() as session:
+            exchange = store.exchange_by_reference(session, reference)
+            if exchange is None:
+                return False
+            self._apply(
+                session, exchange.id, user_id, lambda s: vote_rules.correction_sent(s, text)
+            )
+            log.info("correction on %s by %s", reference, user_id)
+            return True
 
-def _fallback(
-    reactions: tuple[str, ...], correction: str | None, emoji_map: Mapping[str, int]
-) -> VoteState | None:
-    """What remains when the latest signal is withdrawn: the newest reaction, else the
-    correction, else no vote at all."""
-    for name in reversed(reactions):
-        value = reaction_value(emoji_map, name)
-        if value is not None:
-            return VoteState(value, "reaction", reactions, correction)
-    if correction:
-        return VoteState(-1, "correction", reactions, correction)
-    return None
+    def question_of(self, reference: str) -> str:
+        with self.deps.db.session() as session:
+            exchange = store.exchange_by_reference(session, reference)
+            return exchange.question if exchange else ""
 
-
-def reaction_added(
-    state: VoteState | None, name: str, emoji_map: Mapping[str, int]
-) -> VoteState | None:
-    """The newest feedback reaction sets the vote."""
-    value = reaction_value(emoji_map, name)
-    if value is None:
-        return state
-    kept = tuple(r for r in (state.reactions if state else ()) if r != name)
-    return VoteState(value, "reaction", (*kept, name), state.correction if state else None)
-
-
-def reaction_removed(
-    state: VoteState | None, name: str, emoji_map: Mapping[str, int]
-) -> VoteState | None:
-    """Removing a reaction takes it back; the vote falls back to what is left, if anything."""
-    if state is None or name not in state.reactions:
-        return state
-    remaining = tuple(r for r in state.reactions if r != name)
-    if state.source != "reaction":  # a later button or correction set the vote: it stands
-        return replace(state, reactions=remaining)
-    return _fallback(remaining, state.correction, emoji_map)
-
-
-def button_pressed(
-    state: VoteState | None, value: int, emoji_map: Mapping[str, int]
-) -> VoteState | None:
-    """A feedback button sets the vote; pressing the same button again takes it back."""
-    if state is not None and state.source == "button" and state.value == value:
-        return _fallback(state.reactions, state.correction, emoji_map)
-    reactions = state.reactions if state else ()
-    correction = state.correction if state else None
-    return VoteState(value, "button", reactions, correction)
-
-
-def correction_sent(state: VoteState | None, text: str) -> VoteState:
-    """A correction from the modal is a -1 vote carrying the right answer."""
-    return VoteState(-1, "correction", state.reactions if state else (), text.strip())
+    def _apply(
+        self, session: Session, exchange_id: int, user_id: str, rule: Rule
+    ) -> VoteState | None:
+        vote = store.get_vote(session, exchange_id, user_id)
+        before = (
+            VoteState(vote.value, vote.source, tuple(vote.reactions or ()), vote.correction)
+            if vote is not None
+            else None
+        )
+        after = rule(before)
+        if after == before:
+            return after
+        if after is None:
+            store.delete_vote(session, exchange_id, user_id)
+        else:
+            store.save_vote(
+                session,
+                exchange_id=exchange_id,
+                user_id=user_id,
+                value=after.value,
+                source=after.source,
+                reactions=after.reactions,
+                correction=after.correction,
+                now=self.deps.clock(),
+            )
+        return after

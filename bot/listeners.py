@@ -13,13 +13,13 @@ from slack_bolt.context.assistant.thread_context_store.store import AssistantThr
 
 from bot import blocks, events
 from bot.deps import BotConfig
+from bot.feedback import FeedbackFlow
 from bot.greeting import Greeter
 from bot.questions import QuestionFlow, new_reference
 from bot.sharing import share_answer
 from bot.slack_api import SlackApi
-from bot.voting import FeedbackFlow
 from knowledge.db import documents as registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.db.opt_outs import is_opted_out, set_opt_out
 from knowledge.stores.base import EVERYONE
 

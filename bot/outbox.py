@@ -25,7 +25,7 @@ from bot.nudges import Nudge, UnknownRecipient, nudge_blocks, nudge_text, parse_
 from bot.slack_api import SlackApi, retry_after
 from knowledge.db import documents as registry
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.answer_markdown import is_web_link
-from knowledge.answering.models import Answer
+from knowledge.answering.answer_types import Answer
 
 Chunk = dict[str, Any]
 

@@ -22,7 +22,7 @@ from bot.slack_api import SlackApi
 from bot.streaming import AnswerStream, Final, TokenFeed
 from bot.trust import may_stream_text
 from bot.workers import CountingExecutor
-from knowledge.answering.models import Answer, Asker, Turn
+from knowledge.answering.answer_types import Answer, Asker, Turn
 from knowledge.db import conversations as store
 from knowledge.observability import QUESTIONS, record_answer
 from knowledge.stores.base import EVERYONE, StoreUnavailableError

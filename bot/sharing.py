@@ -12,10 +12,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.slack_api import SlackApi
-from knowledge.answering.models import Citation
+from knowledge.answering.answer_types import Citation
 from knowledge.db import conversations as store
 from knowledge.db import documents as registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.stores.base import EVERYONE
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from knowledge.db import registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 
 log = logging.getLogger(__name__)
 

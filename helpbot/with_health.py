@@ -8,7 +8,7 @@ import logging
 import runpy
 import sys
 
-from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 from knowledge.observability import HealthServer, configure_logging, readiness_checks
 from knowledge.settings import Settings
 

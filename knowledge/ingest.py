@@ -21,10 +21,10 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from knowledge.db import documents as registry
-from knowledge.db.engine import Database
-from knowledge.db.models import Document, DocumentVersion, utcnow
+from knowledge.db.connection import Database
+from knowledge.db.document_models import Document, DocumentVersion, utcnow
 from knowledge.documents.chunking import chunk_document, contextual_text, make_token_counter
-from knowledge.documents.models import Chunk, ParsedDocument, ParseError
+from knowledge.documents.parsed import Chunk, ParsedDocument, ParseError
 from knowledge.documents.parsing import parse_document
 from knowledge.embeddings import Embedder
 from knowledge.stores.base import ChunkRecord, VectorStore

@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
-from knowledge.db.models import utcnow
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 from knowledge.db.scheduling import LiveDocument
 from knowledge.documents.chunking import chunk_document, contextual_text, make_token_counter
 from knowledge.documents.parsing import parse_document

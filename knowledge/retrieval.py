@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from knowledge.db import documents as registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.embeddings import Embedder
 from knowledge.stores.base import EVERYONE, Hit, SearchFilter, SearchMode, VectorStore
 

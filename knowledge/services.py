@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.embeddings import Embedder
 from knowledge.ingest import IngestOptions, Ingestor
 from knowledge.retrieval import RetrievalSettings, Retriever
@@ -18,7 +18,7 @@ from knowledge.settings import Settings
 from knowledge.stores.base import VectorStore, collection_name
 
 if TYPE_CHECKING:
-    from knowledge.answering.models import AnswerService
+    from knowledge.answering.answer_types import AnswerService
 
 
 def build_store(settings: Settings, embedder: Embedder) -> VectorStore:

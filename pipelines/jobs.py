@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from knowledge.db import scheduling
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 from knowledge.services import Services
 from pipelines.calibration import recalibrate_if_changed
 from pipelines.reindex import ReindexReport, reindex

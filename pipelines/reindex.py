@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from knowledge.db import exclusions, scheduling
-from knowledge.db.engine import Database
-from knowledge.db.models import utcnow
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 from knowledge.db.scheduler_models import WatchedSource
 from knowledge.db.scheduling import FileState
 from knowledge.ingest import FileResult, Ingestor

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from knowledge.db import documents as registry
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
-from knowledge.db.models import Document
+from knowledge.db.connection import Database
+from knowledge.db.document_models import Document
 from knowledge.retrieval import source_name
 
 log = logging.getLogger(__name__)

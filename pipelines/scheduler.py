@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge.db import scheduling
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 from knowledge.db.scheduler_models import APSCHEDULER_TABLE
 from knowledge.observability import configure_logging
 from knowledge.rebuild import embedding_model_outdated

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from helpbot.cli import app
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.settings import Settings
 from pipelines.review import review_check
 from tests.conftest import HANDBOOK, QA_FILE

@@ -9,7 +9,7 @@ import gradio as gr
 from admin.auth import action, record
 from admin.context import ConsoleContext
 from knowledge.answering.abstention import AbstentionRule, signals
-from knowledge.answering.models import Answer, Asker
+from knowledge.answering.answer_types import Answer, Asker
 from knowledge.stores.base import EVERYONE
 
 PASSAGE_HEADERS = ["#", "document", "section", "fused", "bm25", "vector", "stale", "text"]

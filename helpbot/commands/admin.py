@@ -114,7 +114,7 @@ def passwd(
     ] = False,
 ) -> None:
     """Set a new password (also lifts a failed-login lock-out)."""
-    from knowledge.db.models import utcnow
+    from knowledge.db.document_models import utcnow
 
     password = _password("New password", from_stdin=password_stdin)
     with services().db.session() as session, _refusals():

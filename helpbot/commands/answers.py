@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from helpbot.app import app, console, err, services
-from knowledge.answering.models import Answer, AnswerService, Asker, Turn
+from knowledge.answering.answer_types import Answer, AnswerService, Asker, Turn
 from knowledge.services import Services
 from knowledge.stores.base import EVERYONE, StoreUnavailableError
 

@@ -10,7 +10,7 @@ import typer
 
 from helpbot.app import app, console, err, services
 from knowledge.db import conversations
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 
 data_app = typer.Typer(help="What the Slack bot keeps, and for how long.", no_args_is_help=True)
 app.add_typer(data_app, name="data")

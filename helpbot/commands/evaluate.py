@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from helpbot.app import app, console, err, progress, services
-from knowledge.evaluation import evaluate_retrieval, load_qa
+from knowledge.qa_harness import evaluate_retrieval, load_qa
 from knowledge.retrieval import Passage
 from knowledge.stores.base import SearchMode
 
@@ -59,7 +59,7 @@ def eval_(
         task = bar.add_task("retrieval", total=len(items))
         report = evaluate_retrieval(items, retrieve, on_question=lambda: bar.advance(task))
         if engines:
-            from knowledge.answering.evaluation import evaluate_answers
+            from knowledge.answering.answer_quality import evaluate_answers
 
             task = bar.add_task("answers", total=len(items) * len(engines))
             answers = evaluate_answers(items, engines, on_answer=lambda: bar.advance(task))
@@ -78,8 +78,8 @@ def eval_(
 def _engines(svc: Any, specs: list[str]) -> dict[str, Any]:
     """One answer engine per backend spec; local specs share one loaded base model."""
     from knowledge.answering import engine_calibration
+    from knowledge.answering.answer_engine import AnswerEngine
     from knowledge.answering.backends import build_generators, engine_options, parse_backend
-    from knowledge.answering.engine import AnswerEngine
     from knowledge.generation.base import AdapterError
 
     try:

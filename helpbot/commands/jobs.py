@@ -13,7 +13,7 @@ from rich.table import Table
 
 from helpbot.app import app, console, err, services
 from knowledge.db import jobs
-from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 from knowledge.db.job_models import Job
 from knowledge.services import Services
 

@@ -212,7 +212,7 @@ def docs_review(
     date. To change the text, update the document at its source instead.
     """
     from knowledge.db import documents as registry
-    from knowledge.db.models import utcnow
+    from knowledge.db.document_models import utcnow
 
     try:
         new_date = date.fromisoformat(until)
@@ -268,7 +268,7 @@ def search(
         mode=mode,  # type: ignore[arg-type]
     )
     if as_json:
-        from knowledge.evaluation import hit_json
+        from knowledge.qa_harness import hit_json
 
         console.print_json(
             data=[

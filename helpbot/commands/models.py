@@ -43,7 +43,7 @@ def models_prepare() -> None:
     """Convert the shipped chat model once (about 30 s), so the first answer does not wait;
     instant when already done or when HELPBOT_BASE_MODEL names another model."""
     from knowledge.generation.base import GeneratorUnavailableError
-    from knowledge.generation.models import prepare_base_model
+    from knowledge.generation.model_files import prepare_base_model
 
     settings = services().settings
     try:

@@ -15,8 +15,8 @@ import typer
 from bot.deps import Deps, config_from_settings
 from helpbot.app import app, console, err, services
 from helpbot.commands.answers import interactive
-from knowledge.answering.models import AnswerService
-from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.answering.answer_types import AnswerService
+from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 from knowledge.services import Services
 from knowledge.settings import Settings
 

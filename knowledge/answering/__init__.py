@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.answering.abstention import AbstentionRule
+from knowledge.answering.answer_engine import AnswerEngine, EngineOptions
+from knowledge.answering.answer_types import Answer, AnswerService, Asker, Citation, Turn
 from knowledge.answering.backends import (
     BackendSpec,
     build_generators,
@@ -16,8 +18,6 @@ from knowledge.answering.backends import (
     parse_backend,
 )
 from knowledge.answering.calibration import CalibratedRule, calibrated_rule
-from knowledge.answering.engine import AnswerEngine, EngineOptions
-from knowledge.answering.models import Answer, AnswerService, Asker, Citation, Turn
 from knowledge.answering.prompts import SYSTEM_PROMPT, build_messages, training_example
 from knowledge.services import Services
 

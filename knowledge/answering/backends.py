@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowledge.answering.engine import EngineOptions
+from knowledge.answering.answer_engine import EngineOptions
 from knowledge.generation.base import (
     ChatMessage,
     Generation,

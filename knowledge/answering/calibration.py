@@ -31,7 +31,7 @@ from pathlib import Path
 from knowledge.answering.abstention import AbstentionRule, Signals, evaluate_rule, signals
 from knowledge.answering.analysis import terms
 from knowledge.db import documents as registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.retrieval import Passage, Retriever
 from knowledge.stores.base import EVERYONE, SearchFilter
 

@@ -7,9 +7,9 @@ import math
 import re
 from collections.abc import Sequence
 
+from knowledge.answering.answer_types import Citation
 from knowledge.answering.extractive import sentences, terms
 from knowledge.answering.grounding import Fact, extract_facts, supported
-from knowledge.answering.models import Citation
 from knowledge.retrieval import Passage
 
 MIN_OVERLAP = 2

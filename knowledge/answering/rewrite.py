@@ -12,8 +12,8 @@ import logging
 import re
 from collections.abc import Sequence
 
+from knowledge.answering.answer_types import Turn
 from knowledge.answering.extractive import STOPWORDS
-from knowledge.answering.models import Turn
 from knowledge.answering.prompts import rewrite_messages
 from knowledge.generation.base import GenerationError, Generator
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from knowledge.db.models import Base, utcnow
+from knowledge.db.document_models import Base, utcnow
 
 
 class AdminUser(Base):

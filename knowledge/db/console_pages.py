@@ -14,7 +14,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from knowledge.db.conversation_models import Conversation, Exchange, Vote
-from knowledge.db.models import Document
+from knowledge.db.document_models import Document
 
 T = TypeVar("T")
 MAX_PAGE = 200

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from knowledge.db.models import Base, utcnow
+from knowledge.db.document_models import Base, utcnow
 
 # Slack ids (T.., C.., U..) and message timestamps ("1700000000.000100") fit comfortably.
 SLACK_ID = 32

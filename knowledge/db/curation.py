@@ -24,7 +24,7 @@ from knowledge.db.curation_sync import (
     summarise_votes,
     sync_exchanges,
 )
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 from knowledge.db.opt_outs import is_opted_out, opted_out_users, set_opt_out
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from knowledge.db.models import Base, utcnow
+from knowledge.db.document_models import Base, utcnow
 
 STATES = ("new", "approved", "rejected", "needs_correction")
 TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.db.conversation_models import Exchange, Vote
 from knowledge.db.curation_models import CurationEvent, CurationItem
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 
 log = logging.getLogger(__name__)
 

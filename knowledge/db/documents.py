@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from knowledge.db.models import AuditEvent, Document, DocumentVersion, utcnow
+from knowledge.db.document_models import AuditEvent, Document, DocumentVersion, utcnow
 from knowledge.db.scheduler_models import Notification
 
 SERVED_STATUSES = ("active", "stale")

@@ -10,7 +10,7 @@ from sqlalchemy import String, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from knowledge.db.conversation_models import Exchange, Vote
-from knowledge.db.models import Document
+from knowledge.db.document_models import Document
 from knowledge.topics import Topic, group_questions
 
 SERVED = ("active", "stale")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from knowledge.db.models import Base, utcnow
+from knowledge.db.document_models import Base, utcnow
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 """Every state a job can be in; the last three are final."""

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 from knowledge.db.job_models import Worker
-from knowledge.db.models import utcnow
 
 FORGET_AFTER = timedelta(days=7)
 

@@ -17,14 +17,14 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 from knowledge.db.job_models import FINAL_STATES, Job, JobLog, JobMetric, Worker
 from knowledge.db.job_workers import list_workers as list_workers  # re-exported: one queue API
 from knowledge.db.job_workers import live_workers as live_workers
 from knowledge.db.job_workers import register_worker as register_worker
 from knowledge.db.job_workers import worker_heartbeat as worker_heartbeat
 from knowledge.db.job_workers import worker_stopped as worker_stopped
-from knowledge.db.models import utcnow
 
 JOB_KINDS = ("dataset_build", "train", "evaluate")
 """The kinds a worker knows how to run."""

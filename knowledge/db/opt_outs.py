@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.db.connection import Database
 from knowledge.db.curation_models import OptOut
-from knowledge.db.engine import Database
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 
 
 class OptOutError(ValueError):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from knowledge.db.models import Base, utcnow
+from knowledge.db.document_models import Base, utcnow
 
 
 class SourceExclusion(Base):

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.db.engine import Database
-from knowledge.db.models import utcnow
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 from knowledge.db.registry_models import (
     LIVE_SLOT,
     EvaluationReportRow,

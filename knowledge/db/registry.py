@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from knowledge.db.engine import Database
-from knowledge.db.models import utcnow
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 from knowledge.db.promotion import (
     check_promotable,
     live_base_model,
@@ -42,7 +42,7 @@ from knowledge.db.registry_values import (
     get_row,
     version_info,
 )
-from knowledge.generation.models import SHIPPED_MODEL_NAME
+from knowledge.generation.model_files import SHIPPED_MODEL_NAME
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from knowledge.db.connection import Database
+from knowledge.db.document_models import Document, DocumentVersion
 from knowledge.db.documents import SERVED_STATUSES
-from knowledge.db.engine import Database
-from knowledge.db.models import Document, DocumentVersion
 from knowledge.db.scheduler_models import (
     JobRun,
     Lease,

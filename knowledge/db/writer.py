@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
-from knowledge.db.models import utcnow
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from knowledge.documents.models import Chunk, ParsedDocument, Section
+from knowledge.documents.parsed import Chunk, ParsedDocument, Section
 
 TokenCounter = Callable[[str], int]
 

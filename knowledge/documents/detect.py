@@ -8,7 +8,7 @@ import re
 import zipfile
 from pathlib import PurePath
 
-from knowledge.documents.models import DocType, ParseError
+from knowledge.documents.parsed import DocType, ParseError
 
 # Formats people upload by mistake, recognised by their first bytes so the error can name them.
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (

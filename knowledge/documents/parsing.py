@@ -12,7 +12,7 @@ from knowledge.documents.formats.markdown import parse_markdown
 from knowledge.documents.formats.pdf import parse_pdf
 from knowledge.documents.formats.sections import normalize_text
 from knowledge.documents.formats.text import parse_text
-from knowledge.documents.models import DocType, ParsedDocument, ParseError
+from knowledge.documents.parsed import DocType, ParsedDocument, ParseError
 
 __all__ = ["normalize_text", "parse_document"]
 

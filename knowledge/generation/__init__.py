@@ -19,7 +19,7 @@ from knowledge.generation.base import (
     TokenCallback,
 )
 from knowledge.generation.factory import GENERATOR_KINDS, build_generator
-from knowledge.generation.models import SHIPPED_MODEL_NAME, resolve_base_model
+from knowledge.generation.model_files import SHIPPED_MODEL_NAME, resolve_base_model
 
 if TYPE_CHECKING:
     from knowledge.generation.local import LocalGenerator, PinnedAdapterGenerator

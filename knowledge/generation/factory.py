@@ -37,7 +37,7 @@ def build_generator(
         return None
     if kind == "local":
         from knowledge.generation.local import LocalGenerator
-        from knowledge.generation.models import resolve_base_model
+        from knowledge.generation.model_files import resolve_base_model
 
         if not base_model and models_dir is None:
             raise ValueError("the shipped base model needs models_dir to be converted into")

@@ -16,15 +16,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from knowledge.answering.answer_engine import AnswerEngine, EngineOptions
+from knowledge.answering.answer_types import Answer, Asker, OnToken, Turn
 from knowledge.answering.backends import UnavailableGenerator, engine_options
-from knowledge.answering.engine import AnswerEngine, EngineOptions
-from knowledge.answering.models import Answer, Asker, OnToken, Turn
 from knowledge.db import registry
-from knowledge.db.engine import Database
-from knowledge.db.models import utcnow
+from knowledge.db.connection import Database
+from knowledge.db.document_models import utcnow
 from knowledge.db.registry import VersionInfo
 from knowledge.generation.base import Generator, GeneratorUnavailableError
-from knowledge.generation.models import SHIPPED_MODEL_NAME
+from knowledge.generation.model_files import SHIPPED_MODEL_NAME
 from knowledge.services import Services
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from knowledge.generation.base import (
     TokenCallback,
 )
 from knowledge.generation.chat_format import encode_chat, to_chat_dicts
-from knowledge.generation.models import model_name_for
+from knowledge.generation.model_files import model_name_for
 
 logger = logging.getLogger(__name__)
 

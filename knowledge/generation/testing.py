@@ -7,7 +7,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from knowledge.generation.models import SHIPPED_MODEL_NAME, shipped_gguf
+from knowledge.generation.model_files import SHIPPED_MODEL_NAME, shipped_gguf
 
 TINY_MODEL_LAYERS = 2
 TINY_MODEL_HIDDEN = 64

@@ -17,12 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from knowledge.answering.evaluation import answer_json, thread_of
-from knowledge.answering.models import AnswerService, Asker
+from knowledge.answering.answer_quality import answer_json, thread_of
+from knowledge.answering.answer_types import AnswerService, Asker
 from knowledge.db import curation, registry
-from knowledge.evaluation import QAItem
 from knowledge.generation.base import GenerationError
 from knowledge.generation.live import VersionEngines
+from knowledge.qa_harness import QAItem
 from knowledge.services import Services
 from pipelines.evaluation.gate import GateConfig, gate
 from pipelines.evaluation.questions import golden_items, qa_file, test_split

@@ -1,7 +1,7 @@
 """The questions a candidate is evaluated on: the dataset's test split, the golden set, QA files.
 
-Each source becomes `knowledge.evaluation.QAItem`s, so the one answer-scoring implementation
-(`knowledge.answering.evaluation`) judges them all. Key facts of a test or golden item are the
+Each source becomes `knowledge.qa_harness.QAItem`s, so the one answer-scoring implementation
+(`knowledge.answering.answer_quality`) judges them all. Key facts of a test or golden item are the
 amounts, dates and durations of its target answer (the grounding check's fact extractor).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.answering.grounding import extract_facts
-from knowledge.evaluation import QAItem, load_qa
+from knowledge.qa_harness import QAItem, load_qa
 
 UNKNOWN_SOURCE = "(unknown source)"
 """Stands in for the expected source of an answerable item whose source was not recorded; such

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from knowledge.answering.evaluation import Row, answer_scores, judge
+from knowledge.answering.answer_quality import Row, answer_scores, judge
 from pipelines.evaluation.questions import UNKNOWN_SOURCE
 
 ALL = "all"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 from knowledge.db.jobs import JOB_KINDS
 from knowledge.observability import configure_logging
 from knowledge.services import Services

@@ -136,7 +136,7 @@ def train(run: JobRun) -> dict[str, Any]:
     this process; N: `accelerate launch` with N processes, one per GPU)."""
     dataset_id, dataset_dir, dataset_hash = dataset_dir_for(run)  # before loading torch
     from knowledge.db import registry
-    from knowledge.generation.models import resolve_base_model
+    from knowledge.generation.model_files import resolve_base_model
     from pipelines.training import TrainingCancelled, load_config, train_adapter
 
     overrides = run.payload.get("overrides") or {}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter
 
 from knowledge.db import jobs
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.db.job_models import Job
 
 if TYPE_CHECKING:

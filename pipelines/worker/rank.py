@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.observability import configure_logging
 from knowledge.settings import Settings
 from pipelines.worker.loop import JobLogHandler, JobRun

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from knowledge.db import admins
 from knowledge.db.admin_models import AdminUser
-from knowledge.db.engine import Database
-from knowledge.db.models import AuditEvent, Base
+from knowledge.db.connection import Database
+from knowledge.db.document_models import AuditEvent, Base
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"

@@ -11,7 +11,7 @@ from admin.context import ConsoleContext
 from admin.tabs import knowledge, sources
 from knowledge.db import documents as registry
 from knowledge.db import scheduling
-from knowledge.db.models import AuditEvent
+from knowledge.db.document_models import AuditEvent
 from pipelines.reindex import reindex
 from tests.admin.conftest import NOW
 from tests.pipelines.policies import BICYCLE, COWORKING, passages_text, watch, write

@@ -25,7 +25,7 @@ from knowledge.answering.abstention import (
     should_abstain,
     term_coverage,
 )
-from knowledge.evaluation import load_qa
+from knowledge.qa_harness import load_qa
 from knowledge.retrieval import Passage
 from knowledge.sample.check_qa import HOLDOUT_PATH, QA_PATH, check
 from knowledge.settings import Settings

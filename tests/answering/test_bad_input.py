@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answering.engine import AnswerEngine
-from knowledge.answering.models import Asker
+from knowledge.answering.answer_engine import AnswerEngine
+from knowledge.answering.answer_types import Asker
 from knowledge.answering.question import plain_question
 from knowledge.services import Services
 

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from knowledge.answering.abstention import AbstentionRule, Signals
+from knowledge.answering.answer_engine import AnswerEngine
+from knowledge.answering.answer_types import Asker
 from knowledge.answering.calibration import (
     CalibratedRule,
     Calibration,
@@ -18,8 +20,6 @@ from knowledge.answering.calibration import (
     recalibrate,
     save,
 )
-from knowledge.answering.engine import AnswerEngine
-from knowledge.answering.models import Asker
 from knowledge.services import Services
 
 FALLBACK = AbstentionRule(0.36, 0.45, 0.3)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.answering.answer_engine import AnswerEngine, EngineOptions
+from knowledge.answering.answer_types import Asker, Turn
 from knowledge.answering.citations import resolve_citations, trim_answer
-from knowledge.answering.engine import AnswerEngine, EngineOptions
-from knowledge.answering.models import Asker, Turn
 from knowledge.answering.prompts import SYSTEM_PROMPT
 from knowledge.stores.base import StoreUnavailableError
 from tests.answering.fakes import FixedRetriever, ScriptedGenerator

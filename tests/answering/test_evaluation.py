@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answering.evaluation import answer_scores, evaluate_answers, history_of, judge
-from knowledge.answering.models import Answer, Asker, Citation, Turn
-from knowledge.evaluation import QAItem
+from knowledge.answering.answer_quality import answer_scores, evaluate_answers, history_of, judge
+from knowledge.answering.answer_types import Answer, Asker, Citation, Turn
+from knowledge.qa_harness import QAItem
 
 LEAVE = QAItem(
     "q1",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from knowledge.answering.evaluation import history_of
-from knowledge.evaluation import load_qa
+from knowledge.answering.answer_quality import history_of
+from knowledge.qa_harness import load_qa
 from knowledge.sample.check_qa import extract_document, normalize
 from tests.conftest import HANDBOOK, SAMPLE
 

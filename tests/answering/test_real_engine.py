@@ -11,9 +11,9 @@ import pytest
 
 from knowledge.answering import build_answer_service
 from knowledge.answering.abstention import DEFAULT_ABSTAIN_BELOW
+from knowledge.answering.answer_engine import AnswerEngine
+from knowledge.answering.answer_types import Asker
 from knowledge.answering.backends import build_generators, engine_options, parse_backend
-from knowledge.answering.engine import AnswerEngine
-from knowledge.answering.models import Asker
 from knowledge.generation.base import AdapterError
 from knowledge.generation.local import LocalGenerator
 from knowledge.services import Services

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.answering.models import Turn
+from knowledge.answering.answer_types import Turn
 from knowledge.answering.rewrite import is_follow_up, rewrite_rules, rewrite_with_model
 from tests.answering.fakes import ScriptedGenerator
 

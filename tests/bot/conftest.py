@@ -18,9 +18,9 @@ from bot.app import Runtime, build_outbox, build_runtime
 from bot.deps import BotConfig, Deps
 from bot.http_server import BackgroundServer
 from bot.outbox import OutboxDeliverer
+from knowledge.db.connection import Database
 from knowledge.db.conversation_models import Exchange, SlackEvent, Vote
-from knowledge.db.engine import Database
-from knowledge.db.models import Document
+from knowledge.db.document_models import Document
 from knowledge.settings import Settings
 from tests.bot.fake_answers import DOCS, FakeAnswerService
 from tests.bot.fake_slack_api import FakeSlackApi

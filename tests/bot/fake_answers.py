@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from knowledge.answering.models import Answer, Asker, Citation, OnToken, Turn
+from knowledge.answering.answer_types import Answer, Asker, Citation, OnToken, Turn
 from knowledge.retrieval import Passage
 
 
@@ -64,7 +64,7 @@ class Call:
 
 @dataclass
 class FakeAnswerService:
-    """Implements knowledge.answering.models.AnswerService."""
+    """Implements knowledge.answering.answer_types.AnswerService."""
 
     calls: list[Call] = field(default_factory=list)
     error: Exception | None = None

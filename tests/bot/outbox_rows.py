@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.outbox import OutboxDeliverer
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.db.scheduler_models import Notification
 from tests.bot.helpers import block_texts
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from bot import answer_markdown, blocks
 from bot.mrkdwn import to_mrkdwn
-from knowledge.answering.models import Citation
+from knowledge.answering.answer_types import Citation
 from tests.bot.block_kit_rules import check_blocks
 from tests.bot.helpers import block_texts, buttons
 

@@ -15,9 +15,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
 from knowledge.db import conversations as store
+from knowledge.db.connection import Database, upgrade_database
 from knowledge.db.conversation_models import Conversation, Exchange, SlackEvent, Vote
-from knowledge.db.engine import Database, upgrade_database
-from knowledge.db.models import Base
+from knowledge.db.document_models import Base
 
 OURS = {"conversations", "exchanges", "votes", "slack_events"}
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ def test_migration_downgrades_and_upgrades_again(db: Database) -> None:
     upgrade_database(db.engine, "0002")
     from alembic import command
 
-    from knowledge.db.engine import alembic_config
+    from knowledge.db.connection import alembic_config
 
     command.downgrade(alembic_config(db.engine), "0001")
     assert not OURS & set(inspect(db.engine).get_table_names())

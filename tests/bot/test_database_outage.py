@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import create_engine
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from tests.bot import slack_payloads as p
 from tests.bot.conftest import CHANNEL, EMPLOYEE, BotFactory
 from tests.bot.fake_slack_api import FakeSlackApi

@@ -11,7 +11,7 @@ import pytest
 
 from bot.outbox import DeliveryReport, OutboxDeliverer
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from tests.bot.conftest import Clock
 from tests.bot.fake_slack_api import FakeSlackApi
 from tests.bot.helpers import block_texts

@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import run_http, run_socket_mode
 from bot.deps import Deps
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from tests.bot.conftest import Clock, make_config
 from tests.bot.fake_answers import FakeAnswerService
 from tests.bot.fake_slack_api import FakeSlackApi

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from knowledge.answering.models import Turn
+from knowledge.answering.answer_types import Turn
 from knowledge.stores.base import StoreUnavailableError
 from tests.bot import slack_payloads as p
 from tests.bot.conftest import CHANNEL, DM, EMPLOYEE, MANAGER, Bot, BotFactory, Clock

@@ -15,7 +15,7 @@ import pytest
 import bot.__main__ as bot_main
 from bot.deps import Deps
 from bot.http_server import BackgroundServer
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.observability import Check
 from knowledge.settings import Settings
 from tests.bot.conftest import Clock, make_config

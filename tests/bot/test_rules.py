@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import events, feedback
-from bot.feedback import VoteState
+from bot import events, vote_rules
+from bot.vote_rules import VoteState
 from tests.bot import slack_payloads as p
 
 EMOJI = {"+1": 1, "thumbsup": 1, "white_check_mark": 1, "-1": -1, "x": -1, "meh": 0}
@@ -92,44 +92,46 @@ def test_reactions() -> None:
 
 # --- votes --------------------------------------------------------------------------------------
 def test_reaction_values() -> None:
-    assert feedback.reaction_value(EMOJI, "+1::skin-tone-2") == 1
-    assert feedback.reaction_value(EMOJI, "x") == -1
-    assert feedback.reaction_value(EMOJI, "eyes") is None
-    assert feedback.reaction_value(EMOJI, "meh") is None
+    assert vote_rules.reaction_value(EMOJI, "+1::skin-tone-2") == 1
+    assert vote_rules.reaction_value(EMOJI, "x") == -1
+    assert vote_rules.reaction_value(EMOJI, "eyes") is None
+    assert vote_rules.reaction_value(EMOJI, "meh") is None
 
 
 def test_reactions_set_change_and_retract() -> None:
-    up = feedback.reaction_added(None, "+1", EMOJI)
+    up = vote_rules.reaction_added(None, "+1", EMOJI)
     assert up == VoteState(1, "reaction", ("+1",))
-    down = feedback.reaction_added(up, "x", EMOJI)
+    down = vote_rules.reaction_added(up, "x", EMOJI)
     assert down == VoteState(-1, "reaction", ("+1", "x"))
-    assert feedback.reaction_removed(down, "x", EMOJI) == up
-    assert feedback.reaction_removed(up, "+1", EMOJI) is None
-    assert feedback.reaction_removed(up, "x", EMOJI) == up  # never added: nothing changes
-    assert feedback.reaction_added(up, "eyes", EMOJI) == up
-    assert feedback.reaction_added(up, "+1", EMOJI) == up  # a redelivery changes nothing
+    assert vote_rules.reaction_removed(down, "x", EMOJI) == up
+    assert vote_rules.reaction_removed(up, "+1", EMOJI) is None
+    assert vote_rules.reaction_removed(up, "x", EMOJI) == up  # never added: nothing changes
+    assert vote_rules.reaction_added(up, "eyes", EMOJI) == up
+    assert vote_rules.reaction_added(up, "+1", EMOJI) == up  # a redelivery changes nothing
 
 
 def test_buttons_toggle_and_fall_back_to_reactions() -> None:
-    up = feedback.button_pressed(None, 1, EMOJI)
+    up = vote_rules.button_pressed(None, 1, EMOJI)
     assert up == VoteState(1, "button")
-    assert feedback.button_pressed(up, 1, EMOJI) is None
-    assert feedback.button_pressed(up, -1, EMOJI) == VoteState(-1, "button")
-    reacted = feedback.reaction_added(None, "x", EMOJI)
-    pressed = feedback.button_pressed(reacted, 1, EMOJI)
+    assert vote_rules.button_pressed(up, 1, EMOJI) is None
+    assert vote_rules.button_pressed(up, -1, EMOJI) == VoteState(-1, "button")
+    reacted = vote_rules.reaction_added(None, "x", EMOJI)
+    pressed = vote_rules.button_pressed(reacted, 1, EMOJI)
     assert pressed == VoteState(1, "button", ("x",))
-    assert feedback.button_pressed(pressed, 1, EMOJI) == reacted
+    assert vote_rules.button_pressed(pressed, 1, EMOJI) == reacted
     # Removing a reaction does not undo the later button vote.
-    assert feedback.reaction_removed(pressed, "x", EMOJI) == VoteState(1, "button", ())
+    assert vote_rules.reaction_removed(pressed, "x", EMOJI) == VoteState(1, "button", ())
 
 
 def test_corrections_are_negative_votes_that_stay() -> None:
-    corrected = feedback.correction_sent(feedback.reaction_added(None, "+1", EMOJI), " 28 days ")
+    corrected = vote_rules.correction_sent(
+        vote_rules.reaction_added(None, "+1", EMOJI), " 28 days "
+    )
     assert corrected == VoteState(-1, "correction", ("+1",), "28 days")
-    again = feedback.reaction_added(corrected, "thumbsup", EMOJI)
+    again = vote_rules.reaction_added(corrected, "thumbsup", EMOJI)
     assert again.value == 1 and again.correction == "28 days"  # type: ignore[union-attr]
-    back = feedback.reaction_removed(again, "thumbsup", EMOJI)
+    back = vote_rules.reaction_removed(again, "thumbsup", EMOJI)
     assert back == VoteState(1, "reaction", ("+1",), "28 days")
-    assert feedback.reaction_removed(back, "+1", EMOJI) == VoteState(
+    assert vote_rules.reaction_removed(back, "+1", EMOJI) == VoteState(
         -1, "correction", (), "28 days"
     )

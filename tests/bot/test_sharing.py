@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from knowledge.answering.models import Answer, Asker, OnToken, Turn
+from knowledge.answering.answer_types import Answer, Asker, OnToken, Turn
 from knowledge.retrieval import Passage
 from tests.bot import slack_payloads as p
 from tests.bot.conftest import CHANNEL, MANAGER, Bot

@@ -12,7 +12,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.app import Runtime, build_runtime
 from bot.deps import Deps
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from tests.bot import slack_payloads as p
 from tests.bot.conftest import CHANNEL, EMPLOYEE, Clock, make_config
 from tests.bot.fake_answers import FakeAnswerService

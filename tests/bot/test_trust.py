@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.trust import live_grounding_rate, may_stream_text, rate_in
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 
 
 def test_the_rate_is_found_where_the_evaluation_stores_it() -> None:

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from knowledge.db import conversations as store
-from knowledge.db.engine import Database
-from knowledge.db.models import Document
+from knowledge.db.connection import Database
+from knowledge.db.document_models import Document
 from knowledge.retrieval import Passage
 from knowledge.settings import Settings
 from tests.answering.passages import passage

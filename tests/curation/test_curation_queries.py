@@ -6,8 +6,8 @@ import pytest
 
 from knowledge.db import conversations as store
 from knowledge.db import curation
+from knowledge.db.connection import Database
 from knowledge.db.curation import CurationError
-from knowledge.db.engine import Database
 from tests.curation.conftest import T0, add_exchange
 
 

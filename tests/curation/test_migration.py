@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from knowledge.db.engine import Database, alembic_config, upgrade_database
-from knowledge.db.models import Base
+from knowledge.db.connection import Database, alembic_config, upgrade_database
+from knowledge.db.document_models import Base
 
 TABLES = {"curation_items", "curation_events", "opt_outs", "dataset_versions"}
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from knowledge.documents.chunking import chunk_document, contextual_text, make_token_counter
-from knowledge.documents.models import Chunk, DocType, ParsedDocument, Section
+from knowledge.documents.parsed import Chunk, DocType, ParsedDocument, Section
 
 Counter = Callable[[str], int]
 

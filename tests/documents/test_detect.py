@@ -7,7 +7,7 @@ import random
 import pytest
 
 from knowledge.documents.detect import decode_text, detect_type
-from knowledge.documents.models import DocType, ParseError
+from knowledge.documents.parsed import DocType, ParseError
 from tests.documents import builders
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(32)

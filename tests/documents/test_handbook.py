@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.documents.chunking import chunk_document, contextual_text
-from knowledge.documents.models import ParsedDocument
+from knowledge.documents.parsed import ParsedDocument
 from knowledge.documents.parsing import parse_document
 
 HANDBOOK = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "handbook"

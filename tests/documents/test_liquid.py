@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.documents.formats.liquid import has_liquid, strip_liquid
-from knowledge.documents.models import ParseError
+from knowledge.documents.parsed import ParseError
 from knowledge.documents.parsing import parse_document
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "18f-handbook" / "pages"

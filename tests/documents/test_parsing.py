@@ -9,7 +9,7 @@ import docx
 import pytest
 from pypdf import PageObject
 
-from knowledge.documents.models import DocType, DocumentMeta, ParsedDocument, ParseError
+from knowledge.documents.parsed import DocType, DocumentMeta, ParsedDocument, ParseError
 from knowledge.documents.parsing import normalize_text, parse_document
 from tests.documents import builders
 

@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from helpbot.cli import app
-from knowledge.generation import models
+from knowledge.generation import model_files
 from knowledge.settings import Settings
 
 
 def _converted(models_dir: Path) -> Path:
-    target = models_dir / models.SHIPPED_MODEL_NAME
+    target = models_dir / model_files.SHIPPED_MODEL_NAME
     target.mkdir(parents=True)
     (target / "config.json").write_text("{}")
     return target
@@ -29,8 +29,8 @@ def test_prepare_converts_once_then_is_instant(
         calls.append(gguf)
         return _converted(target.parent)
 
-    monkeypatch.setattr(models, "shipped_gguf", lambda: tmp_path / "model.gguf")
-    monkeypatch.setattr(models, "convert_gguf", fake_convert)
+    monkeypatch.setattr(model_files, "shipped_gguf", lambda: tmp_path / "model.gguf")
+    monkeypatch.setattr(model_files, "convert_gguf", fake_convert)
     first = CliRunner().invoke(app, ["models", "prepare"])
     assert first.exit_code == 0, first.output
     assert "converted" in first.output and len(calls) == 1
@@ -58,11 +58,13 @@ def test_prepare_with_a_broken_model_package_is_one_sentence(
 ) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"not a gguf file")
-    monkeypatch.setattr(models, "shipped_gguf", lambda: broken)
+    monkeypatch.setattr(model_files, "shipped_gguf", lambda: broken)
     result = CliRunner().invoke(app, ["models", "prepare"])
     assert result.exit_code == 1
     assert "could not convert broken.gguf" in " ".join(result.output.split())
-    assert not (settings.models_dir / models.SHIPPED_MODEL_NAME).exists()  # nothing half-written
+    assert not (
+        settings.models_dir / model_files.SHIPPED_MODEL_NAME
+    ).exists()  # nothing half-written
 
 
 def test_prepare_skips_a_configured_model(

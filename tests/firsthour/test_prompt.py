@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from helpbot.commands import answers as answers_cli
-from knowledge.answering.models import Answer, Asker, Turn
+from knowledge.answering.answer_types import Answer, Asker, Turn
 
 
 class RecordingService:

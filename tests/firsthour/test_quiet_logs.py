@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 
 
 def _alembic_info(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -18,8 +18,8 @@ from knowledge.generation import (
     build_generator,
     resolve_base_model,
 )
-from knowledge.generation import models as models_module
-from knowledge.generation.models import SHIPPED_MODEL_NAME, model_name_for, shipped_gguf
+from knowledge.generation import model_files as models_module
+from knowledge.generation.model_files import SHIPPED_MODEL_NAME, model_name_for, shipped_gguf
 
 REPO = Path(__file__).resolve().parents[2]
 

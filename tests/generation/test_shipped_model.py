@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from knowledge.generation.base import ChatMessage
 from knowledge.generation.local import LocalGenerator
-from knowledge.generation.models import SHIPPED_MODEL_NAME, resolve_base_model
+from knowledge.generation.model_files import SHIPPED_MODEL_NAME, resolve_base_model
 
 CAPITAL: list[ChatMessage] = [
     SystemMessage("You are a helpful assistant. Answer in one sentence."),

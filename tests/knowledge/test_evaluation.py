@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.evaluation import (
+from knowledge.qa_harness import (
     QAItem,
     contains_fact,
     context_recall,

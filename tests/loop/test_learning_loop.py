@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from benchmarks.loop_simulation import record, vote
-from knowledge.answering.models import Answer, Asker
+from knowledge.answering.answer_types import Answer, Asker
 from knowledge.db import conversations, curation, jobs, registry
 from knowledge.generation.live import LiveAnswerer, live_answer_service
 from knowledge.services import Services

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.answering import build_answer_service
-from knowledge.answering.engine import AnswerEngine
-from knowledge.answering.models import Asker
+from knowledge.answering.answer_engine import AnswerEngine
+from knowledge.answering.answer_types import Asker
 from knowledge.ingest import SourceFile
 from knowledge.services import Services
 from knowledge.settings import Settings

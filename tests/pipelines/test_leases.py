@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from tests.pipelines.fakes import START
 
 TTL = timedelta(seconds=60)

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, inspect, text
 
 from knowledge.db import documents as registry
 from knowledge.db import scheduling
-from knowledge.db.engine import Database, alembic_config, upgrade_database
-from knowledge.db.models import Base
+from knowledge.db.connection import Database, alembic_config, upgrade_database
+from knowledge.db.document_models import Base
 from knowledge.db.scheduler_models import APSCHEDULER_TABLE
 
 SCHEDULER_TABLES = {

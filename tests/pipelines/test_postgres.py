@@ -15,8 +15,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from knowledge.db import scheduling
-from knowledge.db.engine import Database
-from knowledge.db.models import Base
+from knowledge.db.connection import Database
+from knowledge.db.document_models import Base
 from knowledge.embeddings import Embedder
 from knowledge.services import Services
 from knowledge.settings import Settings

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from knowledge.answering import Asker, build_answer_service
 from knowledge.db import documents as registry
 from knowledge.db import scheduling
-from knowledge.db.models import AuditEvent
+from knowledge.db.document_models import AuditEvent
 from knowledge.db.scheduler_models import Notification
 from knowledge.services import Services
 from pipelines.reindex import reindex

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 
 PRIVATE = "how do I report my manager for harassment"
 
@@ -60,7 +60,7 @@ def test_migration_0011_matches_its_models(database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from knowledge.db.models import Base
+    from knowledge.db.document_models import Base
     from tests.pipelines.test_migration import _table_of
 
     db = Database(database_url)

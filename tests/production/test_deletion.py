@@ -13,7 +13,7 @@ from helpbot.cli import app
 from helpbot.commands import removal
 from knowledge.db import documents as registry
 from knowledge.db import scheduling
-from knowledge.db.models import utcnow
+from knowledge.db.document_models import utcnow
 from knowledge.db.writer import WRITER_LEASE
 from knowledge.services import Services
 from pipelines.reindex import reindex

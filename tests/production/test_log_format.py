@@ -51,7 +51,7 @@ def test_json_logs_while_waiting_for_the_database(tmp_path: Path, command: list[
     assert result.returncode == 3, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("{")]
     entries = [json.loads(line) for line in lines]
-    retries = [e for e in entries if e["logger"] == "knowledge.db.engine"]
+    retries = [e for e in entries if e["logger"] == "knowledge.db.connection"]
     assert len(retries) >= 1, result.stderr
     assert {e["level"] for e in retries} == {"WARNING"}
     assert all(e["time"].endswith("+00:00") and "not reachable" in e["event"] for e in retries)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from helpbot.cli import app
-from knowledge.db.engine import DatabaseUnavailableError, wait_for_database
+from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 
 PASSWORD = "Db-pl4nted-pw"
 

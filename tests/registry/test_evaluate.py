@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import convert_to_openai_messages
 
-from knowledge.answering.engine import EngineOptions
+from knowledge.answering.answer_engine import EngineOptions
 from knowledge.answering.prompts import training_example
 from knowledge.db import curation, registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.db.registry import RegistryError
 from knowledge.generation.live import VersionEngines
 from knowledge.generation.local import LocalGenerator

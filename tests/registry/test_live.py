@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from knowledge.answering.engine import EngineOptions
-from knowledge.answering.models import Asker
+from knowledge.answering.answer_engine import EngineOptions
+from knowledge.answering.answer_types import Asker
 from knowledge.answering.prompts import build_messages
 from knowledge.db import registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.generation.live import LiveAnswerer, VersionEngines
 from knowledge.generation.local import LocalGenerator
 from tests.answering.fakes import FixedRetriever

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from knowledge.db.engine import Database, alembic_config
-from knowledge.db.models import Base
+from knowledge.db.connection import Database, alembic_config
+from knowledge.db.document_models import Base
 
 REGISTRY_TABLES = {"model_versions", "model_live", "evaluation_reports", "promotions"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.db import registry
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.db.registry import RegistryError
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from knowledge.db import jobs
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from pipelines.worker import JobRun, JobStopped, Worker, WorkerOptions
 
 

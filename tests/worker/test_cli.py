@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from helpbot.cli import app
 from knowledge.db import jobs
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.settings import Settings
 
 

@@ -14,8 +14,8 @@ import pytest
 import pipelines.datasets
 import pipelines.evaluation
 from knowledge.db import jobs
+from knowledge.db.connection import Database
 from knowledge.db.curation_models import DatasetVersion
-from knowledge.db.engine import Database
 from knowledge.settings import Settings
 from pipelines.datasets import DatasetOptions, DatasetVersionInfo
 from pipelines.worker import JobRun, Worker

@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from knowledge.db import jobs
-from knowledge.db.engine import Database, upgrade_database
-from knowledge.db.models import Base
+from knowledge.db.connection import Database, upgrade_database
+from knowledge.db.document_models import Base
 from tests.pipelines.test_migration import downgrade_database
 
 JOB_TABLES = {"jobs", "job_metrics", "job_logs", "workers"}

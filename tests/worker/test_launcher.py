@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from knowledge.db import jobs
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from pipelines.worker import JobRun, JobStopped, launcher
 
 # A child that starts a grandchild (as accelerate starts ranks) and waits forever.

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.db import jobs
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from knowledge.settings import Settings
 from tests.conftest import REPO
 

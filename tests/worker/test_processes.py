@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from knowledge.db import jobs
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from tests.worker import fakes
 
 SPAWN = multiprocessing.get_context("spawn")

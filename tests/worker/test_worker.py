@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from knowledge.db import jobs
-from knowledge.db.engine import Database
+from knowledge.db.connection import Database
 from pipelines.worker import JobRun, Worker
 from tests.worker import fakes
 

@@ -14,7 +14,7 @@ from knowledge.db import (  # noqa: F401 - each import registers its tables
     production_models,
     registry_models,
 )
-from knowledge.db.models import Base
+from knowledge.db.document_models import Base
 
 config = context.config
 target_metadata = Base.metadata

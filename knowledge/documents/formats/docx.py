@@ -20,7 +20,7 @@ from knowledge.documents.formats.sections import (
     table_lines,
     title_from_filename,
 )
-from knowledge.documents.models import DocType, ParsedDocument, ParseError
+from knowledge.documents.parsed import DocType, ParsedDocument, ParseError
 
 _CUSTOM_PROPS_PART = "/docProps/custom.xml"
 

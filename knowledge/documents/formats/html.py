@@ -16,7 +16,7 @@ from knowledge.documents.formats.sections import (
     table_lines,
     title_from_filename,
 )
-from knowledge.documents.models import DocType, ParsedDocument
+from knowledge.documents.parsed import DocType, ParsedDocument
 
 _HTML_BOILERPLATE = ("script", "style", "noscript", "template", "nav", "iframe", "svg", "canvas")
 _HTML_HEADINGS = {f"h{n}": n for n in range(1, 7)}

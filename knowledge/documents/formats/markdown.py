@@ -23,7 +23,7 @@ from knowledge.documents.formats.sections import (
     table_lines,
     title_from_filename,
 )
-from knowledge.documents.models import DocType, ParsedDocument, ParseError
+from knowledge.documents.parsed import DocType, ParsedDocument, ParseError
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _MARKDOWN = MarkdownIt("commonmark").enable("table")

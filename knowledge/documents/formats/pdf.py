@@ -27,7 +27,7 @@ from knowledge.documents.formats.sections import (
     table_lines,
     title_from_filename,
 )
-from knowledge.documents.models import DocType, DocumentMeta, ParsedDocument, ParseError
+from knowledge.documents.parsed import DocType, DocumentMeta, ParsedDocument, ParseError
 
 logger = logging.getLogger(__name__)
 

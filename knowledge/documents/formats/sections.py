@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
-from knowledge.documents.models import DocType, DocumentMeta, ParsedDocument, ParseError, Section
+from knowledge.documents.parsed import DocType, DocumentMeta, ParsedDocument, ParseError, Section
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from knowledge.documents.formats.sections import (
     normalize_text,
     title_from_filename,
 )
-from knowledge.documents.models import DocType, DocumentMeta, ParsedDocument
+from knowledge.documents.parsed import DocType, DocumentMeta, ParsedDocument
 
 _UNDERLINE = re.compile(r"^(=|-)\1{2,}\s*$")
 

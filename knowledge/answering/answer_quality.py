@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.answering.models import Answer, AnswerService, Asker, Turn
-from knowledge.evaluation import QAItem, cites_expected, contains_fact
+from knowledge.answering.answer_types import Answer, AnswerService, Asker, Turn
+from knowledge.qa_harness import QAItem, cites_expected, contains_fact
 
 _MARKERS = re.compile(r"\[\d+\]")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from knowledge.answering import abstention, grounding
+from knowledge.answering.answer_types import Answer, Asker, OnToken, Turn
 from knowledge.answering.calibration import CalibratedRule
 from knowledge.answering.citations import (
     attribute,
@@ -25,7 +26,6 @@ from knowledge.answering.citations import (
 )
 from knowledge.answering.claims import unsupported_claims
 from knowledge.answering.extractive import asks_for_quantity, extractive_answer
-from knowledge.answering.models import Answer, Asker, OnToken, Turn
 from knowledge.answering.prompts import build_messages, leaks_prompt
 from knowledge.answering.question import plain_question
 from knowledge.answering.rewrite import rewrite_rules, rewrite_with_model
