@@ -97,24 +97,15 @@ class UpsertResult:
 
 
 def document_chunks(
-    store: VectorStore, document_id: str, version: int, *, dimension: int, limit: int = 10_000
+    store: VectorStore, document_id: str, version: int, *, dimension: int = 0, limit: int = 0
 ) -> list[ChunkRecord]:
     """Every stored chunk of one document version, in document order.
 
-    The protocol has no listing call: a vector search restricted to the document returns all of
-    its chunks. The query is any unit vector, since a zero vector has no cosine similarity and
-    matches nothing.
+    Kept for callers not yet moved to `store.list_chunks(document_id, version)`, which it calls;
+    `dimension` and `limit` are ignored (the listing needs no probe vector and has no limit).
     """
-    probe = [1.0] + [0.0] * (dimension - 1)
-    hits = store.search(
-        "",
-        probe,
-        k=limit,
-        mode="vector",
-        filters=SearchFilter(document_ids=[document_id], statuses=None),
-    )
-    chunks = [hit.chunk for hit in hits if hit.chunk.version == version]
-    return sorted(chunks, key=lambda chunk: chunk.chunk_index)
+    del dimension, limit
+    return store.list_chunks(document_id, version)
 
 
 class StoreUnavailableError(RuntimeError):
@@ -177,7 +168,22 @@ class VectorStore(Protocol):
         mode: SearchMode = "hybrid",
         filters: SearchFilter | None = None,
     ) -> list[Hit]:
-        """The k best chunks, best first. alpha=1 is pure vector, alpha=0 pure BM25."""
+        """The k best chunks, best first. alpha=1 is pure vector, alpha=0 pure BM25.
+
+        mode="bm25" ignores the vector; callers without one use `keyword_search`."""
+
+    def keyword_search(
+        self, query_text: str, *, k: int = 10, filters: SearchFilter | None = None
+    ) -> list[Hit]:
+        """The k best chunks by BM25 alone, best first; no vector is needed ([] for blank text).
+        Each hit's score is its BM25 score (also in bm25_score; vector_score is None)."""
+
+    def list_chunks(
+        self, document_id: str, version: int, *, collection: str | None = None
+    ) -> list[ChunkRecord]:
+        """Every stored chunk of one document version, in chunk order, whatever its status or
+        audiences and however many (read in pages: no query limit applies). Vectors are not
+        returned. Reads the active collection unless `collection` is named."""
 
     def delete(self, document_id: str, *, versions: Sequence[int] | None = None) -> int:
         """Remove a document's chunks (only the given versions when set); return how many."""
@@ -187,6 +193,11 @@ class VectorStore(Protocol):
 
     def document_versions(self, document_id: str) -> set[int]:
         """The versions of a document that have chunks in the store."""
+
+    def optimize(self, collection: str | None = None) -> None:
+        """Compact storage and fold recent writes into the indices (of the active collection
+        unless one is named). Run after a batch of writes; a store whose server maintains its
+        own indices does nothing."""
 
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""

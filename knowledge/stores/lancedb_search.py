@@ -75,7 +75,7 @@ async def _keyword(table: Any, text: str, where: str | None, limit: int) -> list
     if where:
         query = query.where(where)  # a pre-filter: the best `limit` of the rows that pass
     rows = (await query.select([*COLUMNS, "_score"]).limit(limit).to_arrow()).to_pylist()
-    return [Scored(_chunk(row), float(row["_score"])) for row in rows]
+    return [Scored(chunk_from_row(row), float(row["_score"])) for row in rows]
 
 
 async def _vector(
@@ -95,10 +95,11 @@ async def _vector(
         query = query.where(where)
     rows = (await query.select([*COLUMNS, "_distance"]).limit(limit).to_arrow()).to_pylist()
     # Cosine distance is 1 - similarity; callers want the similarity.
-    return [Scored(_chunk(row), 1.0 - float(row["_distance"])) for row in rows]
+    return [Scored(chunk_from_row(row), 1.0 - float(row["_distance"])) for row in rows]
 
 
-def _chunk(row: dict[str, Any]) -> ChunkRecord:
+def chunk_from_row(row: dict[str, Any]) -> ChunkRecord:
+    """A ChunkRecord from a row read with COLUMNS (no vector)."""
     review_by = row.get("review_by")
     return ChunkRecord(
         id=row["id"],

@@ -27,7 +27,7 @@ from knowledge.stores.lancedb_indices import (
     ensure_filter_indices,
     maintain_vector_index,
 )
-from knowledge.stores.lancedb_search import LANCEDB_LOOP, search_table
+from knowledge.stores.lancedb_search import COLUMNS, LANCEDB_LOOP, chunk_from_row, search_table
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +308,28 @@ class LanceDBStore:
             .to_list()
         )
         return {int(row["version"]) for row in rows}
+
+    def list_chunks(
+        self, document_id: str, version: int, *, collection: str | None = None
+    ) -> list[ChunkRecord]:
+        rows = (
+            self._table(collection)
+            .search()
+            .where(f"document_id = {_sql_str(document_id)} AND version = {int(version)}")
+            .select(COLUMNS)
+            .limit(None)
+            .to_list()
+        )
+        return sorted((chunk_from_row(row) for row in rows), key=lambda c: c.chunk_index)
+
+    def keyword_search(
+        self, query_text: str, *, k: int = 10, filters: SearchFilter | None = None
+    ) -> list[Hit]:
+        if k <= 0:
+            return []
+        return search_table(
+            self._reader(), query_text, [], k=k, alpha=0.0, mode="bm25", where=where_clause(filters)
+        )
 
     def search(
         self,

@@ -10,7 +10,7 @@ from typing import Any
 import weaviate
 from weaviate.classes.aggregate import GroupByAggregate
 from weaviate.classes.data import DataObject
-from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
+from weaviate.classes.query import Filter, HybridFusion, MetadataQuery, Sort
 from weaviate.collections import Collection
 from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateInsertManyAllFailedError
 
@@ -29,6 +29,7 @@ from knowledge.stores.weaviate_schema import (
     RETURN_PROPERTIES,
     VECTOR_NAME,
     ensure_collection,
+    from_properties,
     to_hit,
     to_properties,
     where_filter,
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 COLLECTION_PREFIX = collection_name("")
 BATCH_SIZE = 200  # objects per BatchObjects call: small enough to finish well inside a timeout
 MAX_DELETE_ROUNDS = 1_000  # one batch delete removes at most QUERY_MAXIMUM_RESULTS objects
+# Chunks per listing page: well under the server's QUERY_MAXIMUM_RESULTS (10,000 by default),
+# which caps one query's offset + limit, so a document of any size is read in pages.
+LIST_PAGE_SIZE = 1_000
 
 
 class WeaviateStore:
@@ -62,6 +66,7 @@ class WeaviateStore:
         alias: str = "HelpbotChunks",
         timeout_s: float = 10.0,
         tenant: str | None = None,
+        list_page_size: int = LIST_PAGE_SIZE,
     ) -> None:
         self._connection = WeaviateConnection(
             url, grpc_port=grpc_port, api_key=api_key, timeout_s=timeout_s
@@ -72,6 +77,7 @@ class WeaviateStore:
         self.alias = alias
         self.timeout_s = timeout_s
         self.tenant = tenant
+        self.list_page_size = list_page_size
         self._handles: dict[str, Collection[Any, Any]] = {}
 
     def _collection(self, client: weaviate.WeaviateClient, name: str) -> Collection[Any, Any]:
@@ -236,6 +242,61 @@ class WeaviateStore:
         )
         return {int(group.grouped_by.value) for group in result.groups}  # type: ignore[arg-type]
 
+    def list_chunks(
+        self, document_id: str, version: int, *, collection: str | None = None
+    ) -> list[ChunkRecord]:
+        target = collection or self.alias
+        of_version = Filter.by_property("document_id").equal(document_id) & Filter.by_property(
+            "version"
+        ).equal(int(version))
+        chunks: list[ChunkRecord] = []
+        while True:
+            # Keyset pages: Weaviate's cursor (`after`) refuses filters, and offset + limit may
+            # not pass QUERY_MAXIMUM_RESULTS; "past the last index, in index order" has no limit.
+            where = of_version
+            if chunks:
+                where = where & Filter.by_property("chunk_index").greater_than(
+                    chunks[-1].chunk_index
+                )
+            page = self._connection.call(
+                f"listing chunks of {document_id}",
+                partial(self._list_page, target=target, where=where),
+            )
+            chunks.extend(page)
+            if len(page) < self.list_page_size:
+                return chunks
+
+    def _list_page(
+        self, client: weaviate.WeaviateClient, target: str, where: Any
+    ) -> list[ChunkRecord]:
+        found = self._collection(client, target).query.fetch_objects(
+            filters=where,
+            limit=self.list_page_size,
+            sort=Sort.by_property("chunk_index", ascending=True),
+            return_properties=RETURN_PROPERTIES,
+        )
+        return [from_properties(str(obj.uuid), obj.properties) for obj in found.objects]
+
+    def keyword_search(
+        self, query_text: str, *, k: int = 10, filters: SearchFilter | None = None
+    ) -> list[Hit]:
+        where, empty = where_filter(filters)
+        if empty or k <= 0 or not query_text.strip():
+            return []
+
+        def work(client: weaviate.WeaviateClient) -> list[Any]:
+            found = self._collection(client, self.alias).query.bm25(
+                query_text,
+                query_properties=KEYWORD_PROPERTIES,
+                limit=k,
+                filters=where,
+                return_properties=RETURN_PROPERTIES,
+                return_metadata=MetadataQuery(score=True),
+            )
+            return list(found.objects)
+
+        return [to_hit(obj, "bm25") for obj in self._connection.call("searching", work)]
+
     def search(
         self,
         query_text: str,
@@ -246,11 +307,13 @@ class WeaviateStore:
         mode: SearchMode = "hybrid",
         filters: SearchFilter | None = None,
     ) -> list[Hit]:
+        if mode == "bm25":
+            return self.keyword_search(query_text, k=k, filters=filters)
         where, empty = where_filter(filters)
-        if empty or k <= 0 or (mode == "bm25" and not query_text.strip()):
+        if empty or k <= 0:
             return []
         vector = [float(x) for x in query_vector]
-        if mode != "bm25" and len(vector) != self.dimension:
+        if len(vector) != self.dimension:
             raise ValueError(
                 f"query vector has {len(vector)} dimensions, expected {self.dimension}"
             )
@@ -264,10 +327,6 @@ class WeaviateStore:
                 found = query.near_vector(
                     vector, target_vector=VECTOR_NAME, return_metadata=metadata, **common
                 )
-            elif mode == "bm25":
-                metadata = MetadataQuery(score=True)
-                common["query_properties"] = KEYWORD_PROPERTIES
-                found = query.bm25(query_text, return_metadata=metadata, **common)
             else:
                 # Relative-score fusion keeps the fused score in [0, 1]; the explain string
                 # carries both raw scores, so one round trip gives all three numbers.
@@ -285,6 +344,10 @@ class WeaviateStore:
             return list(found.objects)
 
         return [to_hit(obj, mode) for obj in self._connection.call("searching", work)]
+
+    def optimize(self, collection: str | None = None) -> None:
+        """Nothing to do: Weaviate folds writes into its indices and compacts by itself."""
+        del collection
 
     def close(self) -> None:
         self._connection.close()

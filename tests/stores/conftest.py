@@ -1,4 +1,4 @@
-"""Backends for the shared vector-store contract: every test in test_contract.py runs on each."""
+"""Backends for the shared vector-store contract: every test in test_contract*.py runs on each."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 
 from knowledge.stores.base import VectorStore, collection_name
 from knowledge.stores.lancedb_store import LanceDBStore
-
-DIMENSION = 8
+from tests.stores.corpus import CORPUS, DIMENSION
 
 StoreFactory = Callable[[str], VectorStore]
 
@@ -72,3 +71,10 @@ def store(store_factory: StoreFactory) -> Iterator[VectorStore]:
     made.ensure_schema()
     yield made
     made.close()
+
+
+@pytest.fixture
+def filled(store: VectorStore) -> VectorStore:
+    result = store.upsert(CORPUS)
+    assert result.ok and len(result.written) == len(CORPUS)
+    return store

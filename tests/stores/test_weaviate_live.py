@@ -4,8 +4,8 @@
     HELPBOT_WEAVIATE_URL=http://localhost:8080 .venv/bin/python -m pytest -m weaviate_live
 
 Uses the alias `HelpbotContractTest` and the collections the contract names
-(`HelpbotChunks_contract`, `_rebuilt`, `_next`): it drops those, and any chunk collection a
-test created, around each test. Other collections are left alone.
+(`HelpbotChunks_contract`, `_rebuilt`, `_next`, `_beside`): it drops those, and any chunk
+collection a test created, around each test. Other collections are left alone.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from weaviate.classes.init import Auth
 
 from knowledge.stores.base import VectorStore, collection_name
 from knowledge.stores.weaviate_store import COLLECTION_PREFIX, WeaviateStore
-from tests.stores.conftest import DIMENSION, StoreFactory
+from tests.stores.conftest import StoreFactory
+from tests.stores.corpus import DIMENSION
 from tests.stores.test_contract import *  # noqa: F403  (every contract test, collected again here)
+from tests.stores.test_contract_reads import *  # noqa: F403  (and the reads: listing, keywords)
 
 URL = os.environ.get("HELPBOT_WEAVIATE_URL", "")
 GRPC_PORT = int(os.environ.get("HELPBOT_WEAVIATE_GRPC_PORT", "50051"))
@@ -34,7 +36,7 @@ pytestmark = [
 ]
 
 
-CONTRACT_COLLECTIONS = {collection_name(n) for n in ("contract", "rebuilt", "next")}
+CONTRACT_COLLECTIONS = {collection_name(n) for n in ("contract", "rebuilt", "next", "beside")}
 
 
 def _admin() -> weaviate.WeaviateClient:

@@ -34,6 +34,7 @@ from tests.fakes.weaviate_server.query import (
     QueryError,
     Unsupported,
     allowed_ids,
+    fetch,
     hybrid_search,
     keyword_search,
     target_vector,
@@ -205,6 +206,9 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
         accept: Accept,
         limit: int,
     ) -> list[Found]:
+        searches = ("hybrid_search", "bm25_search", "near_vector")
+        if request.sort_by and any(request.HasField(field) for field in searches):
+            raise Unsupported("sorting the results of a search is not supported by this server")
         if request.HasField("hybrid_search"):
             hybrid = request.hybrid_search
             name = target_vector(
@@ -260,7 +264,7 @@ class WeaviateService(weaviate_pb2_grpc.WeaviateServicer):
         for other in ("near_object", "near_text", "near_image", "near_audio", "near_video"):
             if request.HasField(other):
                 raise Unsupported(f"{other} is not supported by this server")
-        return _fetch(request, collection, shard, accept.all(), limit)
+        return fetch(request, collection, shard, accept.all(), limit)
 
     def Aggregate(
         self, request: aggregate_pb2.AggregateRequest, context: grpc.ServicerContext
@@ -344,28 +348,6 @@ def _wanted_properties(request: search_get_pb2.SearchRequest) -> list[str] | Non
     if not request.HasField("properties") or request.properties.return_all_nonref_properties:
         return None
     return list(request.properties.non_ref_properties)
-
-
-def _fetch(
-    request: search_get_pb2.SearchRequest,
-    collection: Collection,
-    shard: Any,
-    allowed: set[str] | None,
-    limit: int,
-) -> list[Found]:
-    """A plain listing: filter, then sort (one property) or uuid order, with a cursor."""
-    if request.after and (allowed is not None or request.sort_by):
-        raise QueryError("cursor api: invalid 'after' parameter: where filter and sort not allowed")
-    ids = sorted(shard.objects if allowed is None else allowed)
-    if request.after:
-        ids = [u for u in ids if u > request.after]
-    for sort in reversed(request.sort_by):
-        prop = sort.path[0]
-        present = [u for u in ids if shard.objects[u].properties.get(prop) is not None]
-        missing = [u for u in ids if shard.objects[u].properties.get(prop) is None]
-        present.sort(key=lambda u: shard.objects[u].properties[prop], reverse=not sort.ascending)
-        ids = present + missing
-    return [Found(u) for u in ids[:limit]]
 
 
 def _grouped_by(prop: str, kind: str, value: Any) -> aggregate_pb2.AggregateReply.Group.GroupedBy:

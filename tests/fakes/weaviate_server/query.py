@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from weaviate.proto.v1 import search_get_pb2
 
 from tests.fakes.weaviate_server.filters import Predicate
 from tests.fakes.weaviate_server.keyword_index import EN_STOPWORDS, query_terms
@@ -270,3 +271,50 @@ def hybrid_search(
         below = {f.uuid for f in result_sets[names.index("vector")]}
         result_sets[0] = [f for f in result_sets[0] if f.uuid in below]
     return fuse(result_sets, weights, names, ranked=ranked)
+
+
+def fetch(
+    request: search_get_pb2.SearchRequest,
+    collection: Collection,
+    shard: Shard,
+    allowed: set[str] | None,
+    limit: int,
+) -> list[Found]:
+    """A plain listing: filter, then sort (one property) or uuid order, with a cursor."""
+    if request.after and (allowed is not None or request.sort_by):
+        raise QueryError("cursor api: invalid 'after' parameter: where filter and sort not allowed")
+    _check_sort(request, collection)
+    ids = sorted(shard.objects if allowed is None else allowed)
+    if request.after:
+        ids = [u for u in ids if u > request.after]
+    for sort in reversed(request.sort_by):
+        prop = sort.path[0]
+        present = [u for u in ids if shard.objects[u].properties.get(prop) is not None]
+        missing = [u for u in ids if shard.objects[u].properties.get(prop) is None]
+        present.sort(key=lambda u: shard.objects[u].properties[prop], reverse=not sort.ascending)
+        ids = present + missing
+    return [Found(u) for u in ids[:limit]]
+
+
+INTERNAL_SORT_PROPERTIES = {"_id", "id", "_creationTimeUnix", "_lastUpdateTimeUnix"}
+
+
+def _check_sort(request: search_get_pb2.SearchRequest, collection: Collection) -> None:
+    """Refuse what Weaviate's sort validation refuses: a path that is not one existing
+    property of the collection (internal properties aside)."""
+    known = {p["name"] for p in collection.definition["properties"]}
+    for position, sort in enumerate(request.sort_by):
+        if len(sort.path) != 1:
+            raise QueryError(
+                f"sort parameter at position {position}: sorting by reference not supported, "
+                "path must have exactly one argument"
+            )
+        prop = sort.path[0]
+        if prop in INTERNAL_SORT_PROPERTIES:
+            raise Unsupported(f"sorting by {prop} is not supported by this server")
+        if prop not in known:
+            raise QueryError(
+                f"sort parameter at position {position}: no such prop with name '{prop}' found "
+                f"in class '{collection.name}' in the schema. Check your schema files for which "
+                "properties in this class are available"
+            )
