@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from bot.trust import unknown_rate
 from knowledge.answering.answer_types import AnswerService
 from knowledge.db.connection import Database
-from knowledge.settings import Settings
+from knowledge.settings import Settings, setting_default
 
 DEFAULT_PROMPTS = (
     "How much annual leave do I get?",
@@ -40,15 +40,17 @@ class BotConfig:
     """Verifies HTTP-mode requests (Socket Mode does not need it)."""
     app_token: str = ""
     """xapp- token for Socket Mode."""
-    api_url: str = "https://slack.com/api/"
+    api_url: str = setting_default("slack_api_url")
     """Base URL of the Slack Web API (a local fake in tests)."""
     audience_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Slack user-group (S...) or channel (C.../G...) id -> audiences its members may see."""
-    feedback_emoji: Mapping[str, int] = field(default_factory=dict)
+    feedback_emoji: Mapping[str, int] = field(
+        default_factory=lambda: setting_default("feedback_emoji")
+    )
     """Reaction name -> +1 / -1."""
-    rate_limit_per_minute: int = 10
+    rate_limit_per_minute: int = setting_default("rate_limit_per_minute")
     """Questions one person may ask per minute."""
-    help_contact: str = "#ask-people"
+    help_contact: str = setting_default("help_contact")
     """Where people are sent when the bot cannot help."""
     answer_workers: int = 4
     """Answers generated at once; more questions wait in a queue (acks never wait)."""
@@ -58,13 +60,13 @@ class BotConfig:
     """After this long the asker is told the answer is late (it still arrives)."""
     stream_interval_s: float = 1.5
     """Minimum seconds between two text updates while an answer streams."""
-    streaming: bool = True
+    streaming: bool = setting_default("slack_streaming")
     """Show answers through Slack's native stream (steps, then the answer); chat.update when
     off or when Slack refuses to stream."""
-    stream_text_min_pass_rate: float = 0.95
+    stream_text_min_pass_rate: float = setting_default("slack_stream_text_min_grounding_pass_rate")
     """Answer text streams before its check only from a model whose evaluated grounding-pass
     rate is at least this; otherwise only the steps stream and the checked answer follows."""
-    training_consent: bool = False
+    training_consent: bool = setting_default("slack_training_consent")
     """An admin allowed training on Slack conversations (the App Home says so)."""
     stream_rollover_s: float = 240.0
     """A stream open this long goes on in a new message (Slack stops streams at ~5 min)."""
@@ -78,7 +80,7 @@ class BotConfig:
     """Prompts offered in a new assistant thread."""
     instance_id: str = field(default_factory=replica_id)
     """This replica's name in the de-duplication table (and on the notifications it claims)."""
-    outbox_poll_s: float = 30.0
+    outbox_poll_s: float = setting_default("slack_outbox_poll_seconds")
     """Seconds between two looks at the owners' notification outbox; 0 turns delivery off."""
     outbox_max_attempts: int = 5
     """Attempts at one notification (rate limits and network errors count) before it fails."""

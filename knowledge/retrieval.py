@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlparse
 from knowledge.db import documents as registry
 from knowledge.db.connection import Database
 from knowledge.embeddings import Embedder
+from knowledge.settings import setting_default
 from knowledge.stores.base import EVERYONE, Hit, SearchFilter, SearchMode, VectorStore
 
 # Hits are over-fetched so that gating and de-duplication still leave k passages.
@@ -52,11 +53,13 @@ def source_name(uri: str) -> str:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    k: int = 8
-    alpha: float = 0.7
+    """How passages are retrieved; defaults are the Settings' (search_k, hybrid_alpha...)."""
+
+    k: int = setting_default("search_k")
+    alpha: float = setting_default("hybrid_alpha")
     mode: SearchMode = "hybrid"
-    min_score: float = 0.05
-    stale_penalty: float = 0.0
+    min_score: float = setting_default("min_score")
+    stale_penalty: float = setting_default("stale_penalty")
 
 
 def _normalised(text: str) -> str:

@@ -7,7 +7,7 @@ plain values. Every field is documented here; `helpbot config` prints them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -277,3 +277,12 @@ class Settings(BaseSettings):
     @property
     def adapters_dir(self) -> Path:
         return self.data_dir / "adapters"
+
+
+def setting_default(name: str) -> Any:
+    """The default of the Settings field `name`: the one place each default is written.
+
+    Option dataclasses (RetrievalSettings, EngineOptions, BotConfig...) take their defaults
+    from here, so a component built without Settings behaves as one built from a default
+    Settings. It never reads the environment (library code must not)."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)

@@ -24,18 +24,19 @@ from dataclasses import dataclass
 
 from knowledge.answering.extractive import terms
 from knowledge.retrieval import Passage
+from knowledge.settings import setting_default
 
-DEFAULT_ABSTAIN_BELOW = 0.36
+DEFAULT_ABSTAIN_BELOW: float = setting_default("abstain_below")
 """Calibrated on the sample handbook QA with MiniLM-L6-v2 and 128-token chunks
 (benchmarks/calibrate_abstention.py): no answerable question's best passage scores below it,
 while 3 of the 10 unanswerable ones do. Settings.abstain_below is what the engine uses."""
-DEFAULT_TERM_CHECK_BELOW = 0.453
+DEFAULT_TERM_CHECK_BELOW: float = setting_default("abstain_term_check_below")
 """Between DEFAULT_ABSTAIN_BELOW and this cosine the passages must also cover the question's
 terms. Calibrated with a 5% false-abstention budget on the sample handbook QA (recall 0.3 ->
 0.5, false abstentions 0 -> 2 of 63: two paraphrases sharing no distinctive word with the
 policies); on abstention_holdout.jsonl, never tuned on, recall 0.15 -> 0.3 with no new false
 abstention. Settings.abstain_term_check_below is what the engine uses."""
-DEFAULT_MIN_TERM_COVERAGE = 0.296
+DEFAULT_MIN_TERM_COVERAGE: float = setting_default("abstain_min_term_coverage")
 """In that cosine band, abstain when `term_coverage` is below this."""
 PREFIX_LETTERS = 5
 """Two words of at least this many letters that start alike count as the same word:

@@ -31,6 +31,7 @@ from knowledge.answering.question import plain_question
 from knowledge.answering.rewrite import rewrite_rules, rewrite_with_model
 from knowledge.generation.base import Generation, GenerationError, Generator
 from knowledge.retrieval import Passage
+from knowledge.settings import setting_default
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +60,14 @@ class EngineOptions:
     """Below this cosine (and above abstain_below), also check the question's terms."""
     min_term_coverage: float = abstention.DEFAULT_MIN_TERM_COVERAGE
     """...and abstain when the passages mention less than this share of them."""
-    help_contact: str = "#ask-people"
-    search_k: int = 8
+    help_contact: str = setting_default("help_contact")
+    search_k: int = setting_default("search_k")
     prompt_passages: int = 3
     """How many of the best passages go into the model's prompt. Few: on a CPU the prompt's
     length dominates the time to first token (about 1,000 tokens take seconds to read)."""
     extract_passages: int = 6
     """How many of the best passages the extractive answer may quote from."""
-    max_new_tokens: int = 200
+    max_new_tokens: int = setting_default("max_new_tokens")
     max_question_chars: int = 1000
     """Longer questions are cut to this for retrieval and the prompt (with a note)."""
     max_answer_words: int = 90

@@ -26,6 +26,7 @@ from knowledge.db.registry import VersionInfo
 from knowledge.generation.base import Generator, GeneratorUnavailableError
 from knowledge.generation.model_files import SHIPPED_MODEL_NAME
 from knowledge.services import Services
+from knowledge.settings import setting_default
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class LiveAnswerer:
         db: Database,
         engines: VersionEngines,
         *,
-        poll_s: float = 2.0,
+        poll_s: float = setting_default("model_poll_seconds"),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._db = db

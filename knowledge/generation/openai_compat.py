@@ -29,6 +29,7 @@ from knowledge.generation.base import (
     GeneratorUnavailableError,
     TokenCallback,
 )
+from knowledge.settings import setting_default
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,9 @@ class OpenAICompatGenerator:
         base_url: str,
         api_key: str,
         model: str,
-        timeout_s: float = 60.0,
+        timeout_s: float = setting_default("generation_timeout_s"),
         *,
-        max_new_tokens: int = 200,
+        max_new_tokens: int = setting_default("max_new_tokens"),
         max_retries: int = 1,
         model_version: str | None = None,
     ) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from knowledge.settings import setting_default
+
 QUALITY_METRICS = (
     "key_fact_accuracy",
     "abstention_precision",
@@ -21,13 +23,13 @@ GAIN_METRICS = ("key_fact_accuracy", "grounding_pass_rate")
 class GateConfig:
     """When a candidate may replace the live answerer (entry points fill it from Settings)."""
 
-    tolerance: float = 0.02
+    tolerance: float = setting_default("gate_tolerance")
     """How far (absolute, 0..1) any quality metric may fall below the live answerer's."""
     tolerances: Mapping[str, float] = field(default_factory=dict)
     """Per-metric overrides of `tolerance`, e.g. {"abstention_recall": 0.0}."""
-    min_gain: float = 0.02
+    min_gain: float = setting_default("gate_min_gain")
     """Key-fact accuracy or grounding-pass rate must rise by at least this much."""
-    max_latency_p95_s: float | None = None
+    max_latency_p95_s: float | None = setting_default("gate_max_latency_p95_s")
     """The candidate's 95th-percentile answer time must stay under this; None: no limit."""
 
 

@@ -18,6 +18,7 @@ from prometheus_client import Counter
 from knowledge.db import jobs
 from knowledge.db.connection import Database
 from knowledge.db.job_models import Job
+from knowledge.settings import setting_default
 
 if TYPE_CHECKING:
     from knowledge.services import Services
@@ -75,13 +76,13 @@ Handler = Callable[[JobRun], Mapping[str, Any] | None]
 class WorkerOptions:
     """How a worker paces itself; the defaults suit one machine, settings override them."""
 
-    heartbeat: timedelta = timedelta(seconds=5)
+    heartbeat: timedelta = timedelta(seconds=setting_default("worker_heartbeat_seconds"))
     """How often a running job's lease (and the worker's presence) is renewed."""
-    lease: timedelta = timedelta(seconds=60)
+    lease: timedelta = timedelta(seconds=setting_default("worker_lease_seconds"))
     """A running job whose worker was silent this long is re-queued (or failed)."""
-    poll: timedelta = timedelta(seconds=2)
+    poll: timedelta = timedelta(seconds=setting_default("worker_poll_seconds"))
     """How long an idle worker waits before looking for work again."""
-    max_attempts: int = 2
+    max_attempts: int = setting_default("worker_max_attempts")
     """Claims per job before a lost lease fails it instead of re-queuing it."""
 
 

@@ -28,7 +28,6 @@ from knowledge.answering.abstention import (
 from knowledge.qa_harness import load_qa
 from knowledge.retrieval import Passage
 from knowledge.sample.check_qa import HOLDOUT_PATH, QA_PATH, check
-from knowledge.settings import Settings
 from tests.answering.passages import passage as handbook_passage
 
 RULE = AbstentionRule(DEFAULT_ABSTAIN_BELOW, DEFAULT_TERM_CHECK_BELOW, DEFAULT_MIN_TERM_COVERAGE)
@@ -271,13 +270,6 @@ def test_rule_calibration_adds_the_term_check_within_the_budget() -> None:
     assert 0.45 < loose.rule.term_check_below < 0.48  # the narrowest band: not up to 0.48
     assert 0.28 < loose.rule.min_term_coverage < 0.4
     assert loose.rule.abstain_below == 0.36
-
-
-def test_calibrated_defaults_are_the_settings_defaults() -> None:
-    fields = Settings.model_fields
-    assert fields["abstain_below"].default == DEFAULT_ABSTAIN_BELOW
-    assert fields["abstain_term_check_below"].default == DEFAULT_TERM_CHECK_BELOW
-    assert fields["abstain_min_term_coverage"].default == DEFAULT_MIN_TERM_COVERAGE
 
 
 def test_the_holdout_questions_are_valid_and_new() -> None:
