@@ -10,7 +10,7 @@ import pytest
 import weaviate
 from weaviate.classes.config import Configure, DataType, Property, Tokenization
 from weaviate.classes.data import DataObject
-from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
+from weaviate.classes.query import Filter, HybridFusion, MetadataQuery, Sort
 from weaviate.collections import Collection
 from weaviate.exceptions import (
     UnexpectedStatusCodeError,
@@ -135,6 +135,22 @@ def test_filters(docs: Collection) -> None:
     )
     with pytest.raises(WeaviateQueryError, match="no such prop with name 'colour'"):
         where(by("colour").equal("red"))
+
+
+def test_listing_pages_sort_filter_and_refuse_what_weaviate_refuses(docs: Collection) -> None:
+    by_rank = Sort.by_property("rank", ascending=False)
+    page = docs.query.fetch_objects(filters=Filter.by_property("rank").less_than(3), sort=by_rank)
+    assert texts(page.objects) == texts_for(2, 1)
+    first = docs.query.fetch_objects(limit=1).objects[0]
+    assert len(docs.query.fetch_objects(after=first.uuid).objects) == 2  # cursor without filter
+    with pytest.raises(WeaviateQueryError, match="where filter and sort not allowed"):
+        docs.query.fetch_objects(after=first.uuid, filters=Filter.by_property("rank").equal(2))
+    with pytest.raises(WeaviateQueryError, match="query maximum results exceeded"):
+        docs.query.fetch_objects(limit=10_001)
+    with pytest.raises(WeaviateQueryError, match="query maximum results exceeded"):
+        docs.query.fetch_objects(limit=9_000, offset=1_001)
+    with pytest.raises(WeaviateQueryError, match="no such prop with name 'colour'"):
+        docs.query.fetch_objects(sort=Sort.by_property("colour"))
 
 
 def texts_for(*ranks: int) -> list[str]:
