@@ -70,7 +70,10 @@ def build_dataset(
     kto: list[Example] = []
     for item in items:
         split = split_of[groups[item.id]]
-        for example in item_examples(item, k=options.prompt_passages, rng=rng):
+        # Extra placements weight training only: validation and test ask each question once.
+        placements = options.raft_placements if split == "train" else 1
+        examples = item_examples(item, k=options.prompt_passages, rng=rng, placements=placements)
+        for example in examples:
             if example.label is not None:
                 if split == "train":
                     kto.append(example)
@@ -80,9 +83,10 @@ def build_dataset(
         sft = by_split[split]
         by_split[split] = balance_abstention(
             [e for e in sft if not e.abstains],
-            [e for e in sft if e.abstains],
+            [e for e in sft if e.abstains and e.variant != "hard_negative"],
             max_share=options.max_abstention_share,
             seed=options.seed,
+            fill=[e for e in sft if e.variant == "hard_negative"],
         )
     total = sum(len(v) for v in by_split.values())
     if total < minimum:

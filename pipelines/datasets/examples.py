@@ -4,6 +4,9 @@ Placement follows what the first LoRA run taught (design/LEARNING-NOTES.md): a s
 answer's passage sits at position 1, 2 or 3 among distractors that look relevant (RAFT), and
 the same question over distractors alone, none holding the fact, is a hard negative whose
 target is the abstention reply, so the model learns to refuse only when the answer is absent.
+Refusing is the costly mistake (a refused answerable question loses its facts, while an
+ungrounded answer falls back to quotes), so a correction that refuses becomes the one abstention
+reply and counts toward the abstention cap, and each RAFT positive can appear at several positions.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
+from knowledge.answering.abstention import model_declined
 from knowledge.answering.prompts import training_example
 from knowledge.generation.base import ChatMessage
 from knowledge.retrieval import Passage
@@ -137,13 +141,22 @@ def _has_number(text: str, number: str) -> bool:
     return re.search(rf"(?<![\d.,]){re.escape(number)}(?!\d)", text) is not None
 
 
-def item_examples(item: ItemData, *, k: int, rng: random.Random) -> list[Example]:
-    """The SFT examples and KTO rows of one approved item."""
+def item_examples(
+    item: ItemData, *, k: int, rng: random.Random, placements: int = 1
+) -> list[Example]:
+    """The SFT examples and KTO rows of one approved item (`placements`: answer examples per
+    synthetic item, its passage at that many different positions)."""
     passages = [to_passage(p) for p in item.passages]
     if item.source == "synthetic":
-        return _synthetic(item, passages, k, rng)
+        return _synthetic(item, passages, k, rng, placements)
     out: list[Example] = []
-    if item.correction:  # a correction wins, even over the bot's refusal
+    if item.correction and model_declined(item.correction):
+        # The admin says the policies do not answer it: the system prompt's one reply.
+        out.append(_example(item, passages[:k], ABSTAIN_TARGET, "abstention"))
+        if item.answer and not model_declined(item.answer):
+            wrong, wrong_shown = fit_citations(item.answer, passages, k)
+            out.append(_example(item, wrong_shown, wrong, "kto", label=False))
+    elif item.correction:  # a correction wins, even over the bot's refusal
         text, shown = fit_citations(cite(item.correction, passages[:k]), passages, k)
         out.append(_example(item, shown, text, "correction"))
         if item.answer:
@@ -163,7 +176,7 @@ def item_examples(item: ItemData, *, k: int, rng: random.Random) -> list[Example
 
 
 def _synthetic(
-    item: ItemData, passages: list[Passage], k: int, rng: random.Random
+    item: ItemData, passages: list[Passage], k: int, rng: random.Random, placements: int = 1
 ) -> list[Example]:
     if not item.answerable:
         return [_example(item, passages[:k], ABSTAIN_TARGET, "unanswerable")]
@@ -172,11 +185,14 @@ def _synthetic(
     source, others = passages[0], passages[1:]
     lacking = [p for p in others if not _holds_answer(p, item)]
     distractors = lacking[: k - 1]
-    position = rng.randrange(len(distractors) + 1)
-    shown = [*distractors[:position], source, *distractors[position:]]
-    target = item.correction or item.answer
-    target = target if _CITATION.search(target) else _with_mark(target, position + 1)
-    out = [_example(item, shown, target, "answer")]
+    slots = list(range(len(distractors) + 1))
+    positions = rng.sample(slots, min(max(placements, 1), len(slots)))
+    out = []
+    for position in positions:
+        shown = [*distractors[:position], source, *distractors[position:]]
+        target = item.correction or item.answer
+        target = target if _CITATION.search(target) else _with_mark(target, position + 1)
+        out.append(_example(item, shown, target, "answer"))
     if distractors:
         out.append(_example(item, lacking[:k], ABSTAIN_TARGET, "hard_negative"))
     return out

@@ -36,9 +36,15 @@ class DatasetOptions:
     always used."""
     max_per_group: int = 5
     """At most this many items per near-duplicate question group (0: no cap)."""
-    max_abstention_share: float = 0.3
-    """Abstention targets (unanswerable, hard negatives) make at most this share of each
-    split's supervised examples."""
+    max_abstention_share: float = 0.15
+    """Abstention targets (unanswerable, refusing corrections, hard negatives) make at most
+    this share of each split's supervised examples; hard negatives only fill the room the
+    others leave. At 0.3 (really 0.37: refusing corrections were not counted) the month
+    benchmark's adapter refused answerable questions on a corpus it never saw (BENCHMARKS.md)."""
+    raft_placements: int = 2
+    """Answer examples per synthetic item in the train split, its passage at that many
+    different positions among the distractors (RAFT positives weighted up: finding and quoting
+    the one passage that answers is the skill the engine needs). Validation and test: one."""
     use_embeddings: bool = True
     """Group near-duplicates by embedding similarity too (the knowledge base's embedding model)."""
     names: tuple[str, ...] = ()
@@ -56,6 +62,8 @@ class DatasetOptions:
             raise DatasetError("prompt_passages must be at least 1.")
         if not 0 <= self.max_abstention_share <= 1:
             raise DatasetError("max_abstention_share must be between 0 and 1.")
+        if self.raft_placements < 1:
+            raise DatasetError("raft_placements must be at least 1.")
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "held_out_files", tuple(self.held_out_files))
 

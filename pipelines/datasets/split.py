@@ -46,14 +46,26 @@ def cap_groups(items: Sequence[T], groups: Sequence[str], limit: int) -> list[T]
 
 
 def balance_abstention(
-    answers: Sequence[T], abstentions: Sequence[T], *, max_share: float, seed: int
+    answers: Sequence[T],
+    abstentions: Sequence[T],
+    *,
+    max_share: float,
+    seed: int,
+    fill: Sequence[T] = (),
 ) -> list[T]:
     """Abstentions dropped at random until they are at most `max_share` of the examples
-    (the first LoRA run refused half of the answerable questions after rigid targets)."""
-    if not abstentions or max_share >= 1.0:
-        return [*answers, *abstentions]
+    (the first LoRA run refused half of the answerable questions after rigid targets).
+
+    `fill` (hard negatives) only takes the room the `abstentions` (questions the documents do
+    not answer) leave: both teach refusing, and refusing an answerable question is the costlier
+    mistake, so the real ones go first."""
+    if max_share >= 1.0:
+        return [*answers, *abstentions, *fill]
     allowed = int(max_share * len(answers) / (1.0 - max_share)) if max_share > 0 else 0
+    rng = random.Random(seed)
     kept = list(abstentions)
     if len(kept) > allowed:
-        kept = random.Random(seed).sample(kept, allowed)
-    return [*answers, *kept]
+        kept = rng.sample(kept, allowed)
+    room = allowed - len(kept)
+    extra = list(fill) if len(fill) <= room else rng.sample(list(fill), room)
+    return [*answers, *kept, *extra]

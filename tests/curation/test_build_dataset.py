@@ -17,7 +17,8 @@ from pipelines.datasets import DatasetError, DatasetOptions, build_dataset, vers
 from pipelines.datasets.examples import ABSTAIN_TARGET
 from tests.curation.conftest import BANDS, CARRY, LEAVE, SICK, add_documents, add_exchange, snapshot
 
-FAST = {"use_embeddings": False, "min_examples": 5}
+# A handful of items: the default abstention cap (15%) would leave no refusal to look at.
+FAST = {"use_embeddings": False, "min_examples": 5, "max_abstention_share": 0.5}
 
 
 @pytest.fixture
@@ -188,6 +189,8 @@ def test_slack_conversations_stay_out_until_an_admin_turns_them_on(services: Ser
 def test_bad_options_are_refused() -> None:
     with pytest.raises(DatasetError, match="room for training"):
         DatasetOptions(validation_fraction=0.5, test_fraction=0.5)
+    with pytest.raises(DatasetError, match="raft_placements"):
+        DatasetOptions(raft_placements=0)
 
 
 def test_paraphrases_of_held_out_evaluation_questions_stay_out(

@@ -84,7 +84,9 @@ def test_synth_review_and_build_a_dataset_from_the_command_line(handbook: Servic
     built = run_json("dataset", "build", "--min-examples", "10", "--no-embeddings", "--by", "bo")
     path = Path(built["path"])
     assert built["counts"]["train"] > 0 and built["counts"]["test"] > 0
-    assert built["counts"]["by_variant"]["hard_negative"] > 0
+    variants = built["counts"]["by_variant"]
+    refusals = sum(variants.get(v, 0) for v in ("abstention", "unanswerable", "hard_negative"))
+    assert variants["answer"] > 0 and 0 < refusals <= 0.15 * sum(variants.values())
     rows = [json.loads(line) for line in (path / "train.jsonl").read_text().splitlines()]
     assert {m["role"] for r in rows for m in r["prompt"]} == {"system", "user"}
     assert all(r["meta"]["source"] in ("synthetic", "golden") for r in rows)

@@ -133,3 +133,43 @@ def test_a_correction_of_a_refusal_is_the_target_and_a_rejected_refusal_only_a_n
         _item(answerable=False, answer=refusal, label="negative"), k=3, rng=rng
     )
     assert [(e.variant, e.label) for e in disliked] == [("kto", False)]
+
+
+def test_a_correction_that_refuses_is_the_one_abstention_reply_and_counts_as_one() -> None:
+    corrected = item_examples(
+        _item(
+            label="corrected",
+            answer="20 days [1].",
+            correction="I couldn't find this in our policies, so I'd rather not guess.",
+        ),
+        k=3,
+        rng=random.Random(0),
+    )
+    assert [(e.variant, e.label) for e in corrected] == [
+        ("abstention", None),
+        ("kto", False),
+        ("kto", True),
+    ]
+    assert corrected[0].target == ABSTAIN_TARGET and corrected[0].abstains
+    assert corrected[1].target == "20 days [1]."
+
+
+def test_a_synthetic_answer_can_be_placed_at_several_positions() -> None:
+    item = _item(
+        source="synthetic",
+        kind="duration",
+        label="unrated",
+        answer="Every employee receives 25 working days of paid annual leave per holiday year.",
+        fact="25 working days",
+        passages=tuple(snapshot([LEAVE, SICK, BANDS, CARRY])),
+    )
+    for seed in range(10):
+        *answers, negative = item_examples(item, k=3, rng=random.Random(seed), placements=2)
+        assert [e.variant for e in answers] == ["answer", "answer"]
+        where = [e.passages.index(LEAVE) + 1 for e in answers]
+        assert len(set(where)) == 2
+        assert all(e.target.endswith(f"[{n}].") for e, n in zip(answers, where, strict=True))
+        assert negative.variant == "hard_negative"
+    # more placements than positions: one example per position, no duplicates
+    many = item_examples(item, k=3, rng=random.Random(0), placements=9)
+    assert sum(e.variant == "answer" for e in many) == 3
