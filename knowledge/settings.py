@@ -167,6 +167,43 @@ class Settings(BaseSettings):
     slack_training_consent: bool = False
     """Whether Slack conversations (votes, corrections) may become training data. Off until
     an admin turns it on; people who opted out in the App Home are never used."""
+    slack_answer_workers: int = Field(default=0, ge=0)
+    """Answers one bot process generates at once; more questions wait in a queue (the
+    acknowledgement never waits) and their placeholder says how many are ahead. 0: one with
+    the local generator (one generation at a time per device), four otherwise."""
+    slack_listener_workers: int = Field(default=16, ge=1)
+    """Threads that run Slack listeners after the acknowledgement (quick work only)."""
+    slack_answer_timeout_seconds: float = Field(default=120.0, gt=0)
+    """After this long the asker is told the answer is late (it still arrives)."""
+    slack_stream_interval_seconds: float = Field(default=1.5, ge=0)
+    """Minimum seconds between two text updates while an answer streams (Slack rate-limits
+    message updates)."""
+    slack_stream_rollover_seconds: float = Field(default=240.0, gt=0)
+    """A stream open this long goes on in a new message (Slack stops streams at ~5 min)."""
+    slack_history_turns: int = Field(default=6, ge=0)
+    """Earlier question/answer pairs of the thread passed to the engine with a follow-up."""
+    slack_answer_bots: bool = False
+    """Answer messages from other bots and workflows (never the bot's own)."""
+    slack_membership_ttl_seconds: float = Field(default=300.0, ge=0)
+    """How long user-group and channel memberships are cached for audience checks."""
+    slack_suggested_prompts: list[str] = Field(
+        default_factory=lambda: [
+            "How much annual leave do I get?",
+            "How do I submit an expense claim?",
+            "What is the remote work policy?",
+        ],
+        max_length=4,
+    )
+    """Prompts offered when someone opens a new assistant thread (JSON list, at most 4, the
+    most Slack shows; [] offers none)."""
+    slack_outbox_max_attempts: int = Field(default=5, ge=1)
+    """Attempts at delivering one owner notification (rate limits and network errors count)
+    before it is marked failed."""
+    slack_outbox_retry_seconds: float = Field(default=60.0, gt=0)
+    """Wait after a network or Slack server error delivering a notification; doubled each
+    attempt, at most an hour."""
+    slack_outbox_claim_timeout_seconds: float = Field(default=600.0, gt=0)
+    """A notification left 'sending' this long (its replica died mid-send) is claimed again."""
 
     # --- Admin console ------------------------------------------------------------------
     admin_host: str = "127.0.0.1"
