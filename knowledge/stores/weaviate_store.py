@@ -10,7 +10,7 @@ from typing import Any
 import weaviate
 from weaviate.classes.aggregate import GroupByAggregate
 from weaviate.classes.data import DataObject
-from weaviate.classes.query import Filter, HybridFusion, MetadataQuery, Sort
+from weaviate.classes.query import Filter
 from weaviate.collections import Collection
 from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateInsertManyAllFailedError
 
@@ -24,13 +24,16 @@ from knowledge.stores.base import (
     collection_name,
 )
 from knowledge.stores.weaviate_connection import WeaviateConnection, one_line
+from knowledge.stores.weaviate_queries import (
+    chunk_page,
+    hybrid_query,
+    keyword_query,
+    vector_query,
+    version_page_filter,
+)
 from knowledge.stores.weaviate_schema import (
-    KEYWORD_PROPERTIES,
-    RETURN_PROPERTIES,
     VECTOR_NAME,
     ensure_collection,
-    from_properties,
-    to_hit,
     to_properties,
     where_filter,
 )
@@ -246,36 +249,22 @@ class WeaviateStore:
         self, document_id: str, version: int, *, collection: str | None = None
     ) -> list[ChunkRecord]:
         target = collection or self.alias
-        of_version = Filter.by_property("document_id").equal(document_id) & Filter.by_property(
-            "version"
-        ).equal(int(version))
         chunks: list[ChunkRecord] = []
         while True:
-            # Keyset pages: Weaviate's cursor (`after`) refuses filters, and offset + limit may
-            # not pass QUERY_MAXIMUM_RESULTS; "past the last index, in index order" has no limit.
-            where = of_version
-            if chunks:
-                where = where & Filter.by_property("chunk_index").greater_than(
-                    chunks[-1].chunk_index
-                )
+            after = chunks[-1].chunk_index if chunks else None
+            where = version_page_filter(document_id, version, after_index=after)
             page = self._connection.call(
                 f"listing chunks of {document_id}",
-                partial(self._list_page, target=target, where=where),
+                partial(self._chunk_page, target=target, where=where),
             )
             chunks.extend(page)
             if len(page) < self.list_page_size:
                 return chunks
 
-    def _list_page(
+    def _chunk_page(
         self, client: weaviate.WeaviateClient, target: str, where: Any
     ) -> list[ChunkRecord]:
-        found = self._collection(client, target).query.fetch_objects(
-            filters=where,
-            limit=self.list_page_size,
-            sort=Sort.by_property("chunk_index", ascending=True),
-            return_properties=RETURN_PROPERTIES,
-        )
-        return [from_properties(str(obj.uuid), obj.properties) for obj in found.objects]
+        return chunk_page(self._collection(client, target), where, limit=self.list_page_size)
 
     def keyword_search(
         self, query_text: str, *, k: int = 10, filters: SearchFilter | None = None
@@ -283,19 +272,10 @@ class WeaviateStore:
         where, empty = where_filter(filters)
         if empty or k <= 0 or not query_text.strip():
             return []
-
-        def work(client: weaviate.WeaviateClient) -> list[Any]:
-            found = self._collection(client, self.alias).query.bm25(
-                query_text,
-                query_properties=KEYWORD_PROPERTIES,
-                limit=k,
-                filters=where,
-                return_properties=RETURN_PROPERTIES,
-                return_metadata=MetadataQuery(score=True),
-            )
-            return list(found.objects)
-
-        return [to_hit(obj, "bm25") for obj in self._connection.call("searching", work)]
+        return self._connection.call(
+            "searching",
+            lambda c: keyword_query(self._collection(c, self.alias), query_text, k=k, where=where),
+        )
 
     def search(
         self,
@@ -317,33 +297,14 @@ class WeaviateStore:
             raise ValueError(
                 f"query vector has {len(vector)} dimensions, expected {self.dimension}"
             )
-        common: dict[str, Any] = {"limit": k, "filters": where}
-        common["return_properties"] = RETURN_PROPERTIES
 
-        def work(client: weaviate.WeaviateClient) -> list[Any]:
-            query = self._collection(client, self.alias).query
+        def work(client: weaviate.WeaviateClient) -> list[Hit]:
+            handle = self._collection(client, self.alias)
             if mode == "vector":
-                metadata = MetadataQuery(distance=True)
-                found = query.near_vector(
-                    vector, target_vector=VECTOR_NAME, return_metadata=metadata, **common
-                )
-            else:
-                # Relative-score fusion keeps the fused score in [0, 1]; the explain string
-                # carries both raw scores, so one round trip gives all three numbers.
-                metadata = MetadataQuery(score=True, explain_score=True)
-                common["query_properties"] = KEYWORD_PROPERTIES
-                common["fusion_type"] = HybridFusion.RELATIVE_SCORE
-                found = query.hybrid(
-                    query_text,
-                    vector=vector,
-                    alpha=alpha,
-                    target_vector=VECTOR_NAME,
-                    return_metadata=metadata,
-                    **common,
-                )
-            return list(found.objects)
+                return vector_query(handle, vector, k=k, where=where)
+            return hybrid_query(handle, query_text, vector, k=k, alpha=alpha, where=where)
 
-        return [to_hit(obj, mode) for obj in self._connection.call("searching", work)]
+        return self._connection.call("searching", work)
 
     def optimize(self, collection: str | None = None) -> None:
         """Nothing to do: Weaviate folds writes into its indices and compacts by itself."""

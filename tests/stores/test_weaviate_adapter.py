@@ -231,6 +231,19 @@ def test_tenants_keep_workspaces_apart(make_store: Callable[..., WeaviateStore])
         make_store().ensure_schema()
 
 
+@pytest.mark.parametrize("indices", [[0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 2, 3, 7, 8, 9, 11]])
+def test_listing_pages_by_chunk_index_whatever_the_page_boundaries(
+    make_store: Callable[..., WeaviateStore], indices: list[int]
+) -> None:
+    store = make_store(tenant="acme", list_page_size=2)
+    store.ensure_schema()
+    store.upsert([chunk("manual", i) for i in reversed(indices)] + [chunk("other", 0)])
+    assert [c.chunk_index for c in store.list_chunks("manual", 1)] == indices
+    other_workspace = make_store(tenant="globex")
+    other_workspace.ensure_schema()
+    assert other_workspace.list_chunks("manual", 1) == []
+
+
 def test_api_key_is_sent_and_a_wrong_one_is_reported(
     make_store: Callable[..., WeaviateStore],
 ) -> None:
