@@ -27,8 +27,8 @@ from knowledge.answering.abstention import (
 )
 from knowledge.qa_harness import load_qa
 from knowledge.retrieval import Passage
-from knowledge.sample.check_qa import HOLDOUT_PATH, QA_PATH, check
 from tests.answering.passages import passage as handbook_passage
+from tools.sample.check_qa import HOLDOUT_PATH, QA_PATH, check
 
 RULE = AbstentionRule(DEFAULT_ABSTAIN_BELOW, DEFAULT_TERM_CHECK_BELOW, DEFAULT_MIN_TERM_COVERAGE)
 DOG = "Can I bring my dog to the Toronto office?"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from knowledge.answering.answer_quality import history_of
 from knowledge.qa_harness import load_qa
-from knowledge.sample.check_qa import extract_document, normalize
 from tests.conftest import HANDBOOK, SAMPLE
+from tools.sample.handbook_text import extract_document, normalize
 
 FOLLOWUP_QA = SAMPLE / "followup_qa.jsonl"
 

@@ -56,7 +56,7 @@ def test_chunks_fit_the_embedding_model(path: Path, count_tokens: Callable[[str]
 
 def _generated() -> list[object]:
     try:
-        from knowledge.sample.build_sample import DOCUMENTS
+        from tools.sample.build_sample import DOCUMENTS
     except ImportError:  # the generator moved: these checks cannot run
         return []
     return [d for d in DOCUMENTS if (HANDBOOK / d.filename).is_file()]
@@ -65,7 +65,7 @@ def _generated() -> list[object]:
 @pytest.mark.parametrize("source", _generated(), ids=lambda d: d.filename)
 def test_generated_files_keep_every_heading_and_paragraph_in_order(source: object) -> None:
     """PDF/DOCX are built from a content model: everything in it must come back out."""
-    from knowledge.sample.build_sample import Bullets, Heading, Para, Table
+    from tools.sample.build_sample import Bullets, Heading, Para, Table
 
     doc = _parse(HANDBOOK / source.filename)  # type: ignore[attr-defined]
     blocks = source.blocks  # type: ignore[attr-defined]

@@ -2,10 +2,11 @@
 
 Every key fact a question expects must literally appear (case-insensitively,
 with whitespace collapsed) in the text of one of its expected sources, and the
-wrong values it lists must not. Run from anywhere:
+wrong values it lists must not. A dev tool, not part of the installed package; run
+from the repository root:
 
-    python knowledge/sample/check_qa.py              # both QA files
-    python knowledge/sample/check_qa.py --qa FILE    # one file
+    python -m tools.sample.check_qa              # both QA files
+    python -m tools.sample.check_qa --qa FILE    # one file
 
 Exit status 0 means the QA sets are consistent with the handbook; otherwise every
 problem found is printed and the exit status is 1.
@@ -15,29 +16,21 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import html
 import json
 import re
 import sys
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import docx
-import pypdf
-import yaml
-
-SAMPLE_DIR = Path(__file__).resolve().parent
-HANDBOOK_DIR = SAMPLE_DIR / "handbook"
-UPDATES_DIR = SAMPLE_DIR / "updates"
-QA_PATH = SAMPLE_DIR / "handbook_qa.jsonl"
-HOLDOUT_PATH = SAMPLE_DIR / "abstention_holdout.jsonl"
-"""Questions kept out of abstention tuning; unlike QA_PATH, it need not cover every document
-or the files in updates/."""
+from knowledge.sample import HANDBOOK_DIR, HOLDOUT_PATH, QA_PATH, UPDATES_DIR
+from tools.sample.handbook_text import (
+    SUPPORTED_SUFFIXES,
+    ExtractedDocument,
+    load_documents,
+    normalize,
+)
 
 KINDS = ("factual", "paraphrase", "multi_doc", "changed", "restricted", "unanswerable")
 REQUIRED_KEYS = (
@@ -50,133 +43,8 @@ REQUIRED_KEYS = (
 )
 OPTIONAL_KEYS = ("audiences", "after_update")
 ID_PATTERN = re.compile(r"^[a-z]+-\d{3}$")
-SUPPORTED_SUFFIXES = (".md", ".html", ".pdf", ".docx")
 
 Fact = str | list[str]
-
-
-# --------------------------------------------------------------------------
-# Text extraction
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExtractedDocument:
-    """The plain text of a handbook file and the audiences allowed to read it."""
-
-    name: str
-    text: str
-    audiences: tuple[str, ...]
-
-
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
-_MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__|`)")
-
-
-def _markdown(path: Path) -> tuple[str, tuple[str, ...]]:
-    raw = path.read_text(encoding="utf-8")
-    audiences: tuple[str, ...] = ()
-    match = _FRONT_MATTER.match(raw)
-    if match:
-        meta = yaml.safe_load(match.group(1)) or {}
-        audiences = tuple(str(item) for item in meta.get("audiences") or ())
-        raw = raw[match.end() :]
-    text = _MARKDOWN_LINK.sub(r"\1 (\2)", raw)
-    return _MARKDOWN_EMPHASIS.sub("", text), audiences
-
-
-class _HtmlText(HTMLParser):
-    """Collects visible text and <meta name=... content=...> pairs."""
-
-    _SKIPPED = frozenset({"script", "style", "head"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.meta: dict[str, str] = {}
-        self._skip_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "meta" and values.get("name"):
-            self.meta[str(values["name"])] = values.get("content") or ""
-        if tag in self._SKIPPED:
-            self._skip_depth += 1
-        self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIPPED and self._skip_depth:
-            self._skip_depth -= 1
-        self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
-            self.parts.append(data)
-
-
-def _html(path: Path) -> tuple[str, tuple[str, ...]]:
-    parser = _HtmlText()
-    parser.feed(path.read_text(encoding="utf-8"))
-    parser.close()
-    audiences = tuple(
-        item.strip() for item in parser.meta.get("audiences", "").split(",") if item.strip()
-    )
-    return html.unescape("".join(parser.parts)), audiences
-
-
-def _audiences_from_keywords(keywords: str | None) -> tuple[str, ...]:
-    """Parse ``audiences=a,b; review_by=...`` as written by build_sample.py."""
-    for field in (keywords or "").split(";"):
-        key, _, value = field.partition("=")
-        if key.strip() == "audiences":
-            return tuple(item.strip() for item in value.split(",") if item.strip())
-    return ()
-
-
-def _pdf(path: Path) -> tuple[str, tuple[str, ...]]:
-    reader = pypdf.PdfReader(path)
-    text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    keywords = reader.metadata.get("/Keywords") if reader.metadata else None
-    return text, _audiences_from_keywords(str(keywords) if keywords else None)
-
-
-def _docx(path: Path) -> tuple[str, tuple[str, ...]]:
-    document = docx.Document(str(path))
-    parts = [paragraph.text for paragraph in document.paragraphs]
-    for grid in document.tables:
-        for row in grid.rows:
-            parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts), _audiences_from_keywords(document.core_properties.keywords)
-
-
-_EXTRACTORS = {".md": _markdown, ".html": _html, ".pdf": _pdf, ".docx": _docx}
-
-
-def extract_document(path: Path) -> ExtractedDocument:
-    """Return the plain text and audiences of one handbook file."""
-    text, audiences = _EXTRACTORS[path.suffix.lower()](path)
-    return ExtractedDocument(path.name, text, audiences)
-
-
-def normalize(text: str) -> str:
-    """Fold case, compatibility characters and whitespace for substring matching."""
-    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-def load_documents(folder: Path) -> dict[str, ExtractedDocument]:
-    """Extract every supported file in a folder, keyed by file name."""
-    return {
-        path.name: extract_document(path)
-        for path in sorted(folder.iterdir())
-        if path.suffix.lower() in SUPPORTED_SUFFIXES
-    }
-
-
-# --------------------------------------------------------------------------
-# Checks
-# --------------------------------------------------------------------------
 
 
 def _alternatives(fact: Fact) -> list[str]:
