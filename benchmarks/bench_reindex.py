@@ -54,7 +54,7 @@ def timed_reindex(services: Any, **options: Any) -> tuple[Any, float]:
 
 
 def run(docs: int, sections: int, changed_share: float, with_rebuild: bool) -> dict[str, Any]:
-    from knowledge.db import scheduling
+    from knowledge.db import watched_sources
     from knowledge.services import Services
     from knowledge.settings import Settings
 
@@ -66,7 +66,9 @@ def run(docs: int, sections: int, changed_share: float, with_rebuild: bool) -> d
         services.embedder.encode(["warm-up"] * 8)  # model load outside every timing
         services.store  # noqa: B018 - opened once, as in a running process
         with services.db.session() as session:
-            scheduling.add_source(session, location=str(folder), kind="folder", added_by="bench")
+            watched_sources.add_source(
+                session, location=str(folder), kind="folder", added_by="bench"
+            )
 
         full, full_s = timed_reindex(services)
         chunks = full.counts()["chunks"]

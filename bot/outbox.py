@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from bot.nudges import Nudge, UnknownRecipient, nudge_blocks, nudge_text, parse_recipient
 from bot.slack_api import SlackApi, retry_after
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import outbox
 from knowledge.db.connection import Database
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class OutboxDeliverer:
         if self._resume_at is not None and now < self._resume_at:
             return report  # Slack asked us to slow down: the whole outbox waits
         with self.db.session() as session:
-            ids = scheduling.due_notifications(
+            ids = outbox.due_notifications(
                 session, now=now, stale_before=now - self.claim_timeout, limit=self.batch
             )
         for notification_id in ids:
@@ -155,7 +155,7 @@ class OutboxDeliverer:
     def _deliver(self, notification_id: int) -> Outcome:
         now = self.clock()
         with self.db.session() as session:
-            row = scheduling.claim_notification(
+            row = outbox.claim_notification(
                 session,
                 notification_id,
                 holder=self.holder,
@@ -195,7 +195,7 @@ class OutboxDeliverer:
             log.exception("notification %d: unexpected error", notification_id)
             return self._fail(notification_id, f"unexpected error: {type(exc).__name__}")
         with self.db.session() as session:
-            scheduling.mark_sent(
+            outbox.mark_sent(
                 session, notification_id, at=self.clock(), channel=channel, message_ts=ts
             )
         log.info("notification %d (%s) sent", notification_id, nudge.kind)
@@ -237,7 +237,7 @@ class OutboxDeliverer:
         else:
             self._resume_at = self.clock() + timedelta(seconds=wait)
         with self.db.session() as session:
-            scheduling.retry_notification(
+            outbox.retry_notification(
                 session,
                 notification_id,
                 at=self.clock() + timedelta(seconds=wait),
@@ -255,12 +255,12 @@ class OutboxDeliverer:
 
     def _withdraw(self, notification_id: int, reason: str) -> Outcome:
         with self.db.session() as session:
-            scheduling.withdraw_notification(session, notification_id, reason=reason)
+            outbox.withdraw_notification(session, notification_id, reason=reason)
         log.info("notification %d withdrawn: %s", notification_id, reason)
         return "withdrawn"
 
     def _fail(self, notification_id: int, error: str) -> Outcome:
         with self.db.session() as session:
-            scheduling.mark_failed(session, notification_id, error=error)
+            outbox.mark_failed(session, notification_id, error=error)
         log.warning("notification %d failed: %s", notification_id, error)
         return "failed"

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from knowledge.db import scheduling
+from knowledge.db import job_runs, leases
 from knowledge.db.document_models import utcnow
 from knowledge.services import Services
 from pipelines.calibration import recalibrate_if_changed
@@ -81,7 +81,7 @@ def run_job(
     """Run one job now, recorded in job_runs (start, end, result, counts, error)."""
     db, clock = context.services.db, context.clock
     with db.session() as session:
-        run_id = scheduling.start_run(
+        run_id = job_runs.start_run(
             session, job=name, trigger=trigger, holder=context.holder, at=clock()
         )
     outcome = RunOutcome(run_id, name, "ok")
@@ -98,7 +98,7 @@ def run_job(
         log.exception("job %s failed", name)
         outcome.result, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
     with db.session() as session:
-        scheduling.finish_run(
+        job_runs.finish_run(
             session,
             run_id,
             at=clock(),
@@ -141,9 +141,9 @@ def _recalibrate(context: JobContext) -> None:
 def writer_lease(context: JobContext) -> Iterator[str | None]:
     """Hold the re-index lease for the block; yields None when held, else the other holder."""
     db, clock, holder = context.services.db, context.clock, context.holder
-    if not scheduling.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=WRITER_TTL):
+    if not leases.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=WRITER_TTL):
         with db.session() as session:
-            lease = scheduling.current_lease(session, WRITER_LEASE, now=clock())
+            lease = leases.current_lease(session, WRITER_LEASE, now=clock())
             other = lease.holder if lease else "another process"
         yield other
         return
@@ -151,7 +151,7 @@ def writer_lease(context: JobContext) -> Iterator[str | None]:
 
     def keep_alive() -> None:
         while not stop.wait(WRITER_TTL.total_seconds() / 3):
-            scheduling.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=WRITER_TTL)
+            leases.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=WRITER_TTL)
 
     renewer = threading.Thread(target=keep_alive, name="reindex-lease", daemon=True)
     renewer.start()
@@ -160,4 +160,4 @@ def writer_lease(context: JobContext) -> Iterator[str | None]:
     finally:
         stop.set()
         renewer.join()
-        scheduling.release_lease(db, WRITER_LEASE, holder, now=clock())
+        leases.release_lease(db, WRITER_LEASE, holder, now=clock())

@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 
-from knowledge.db import exclusions, scheduling
+from knowledge.db import exclusions, watched_sources
 from knowledge.db.connection import Database
 from knowledge.db.document_models import utcnow
 from knowledge.db.scheduler_models import WatchedSource
-from knowledge.db.scheduling import FileState
+from knowledge.db.watched_sources import FileState
 from knowledge.ingest import FileResult, Ingestor
 from knowledge.observability import REINDEX_RUNS
 from knowledge.rebuild import RebuildReport, embedding_model_outdated, read_file_source, rebuild
@@ -103,7 +103,7 @@ def reindex(
             )
         ingestor = services.ingestor(actor="scheduler")
         with services.db.session() as session:
-            sources = scheduling.list_sources(session, enabled_only=True)
+            sources = watched_sources.list_sources(session, enabled_only=True)
         for source in sources:
             outcome = reindex_source(
                 services.db,
@@ -135,14 +135,14 @@ def reindex_source(
     """One source: scan, ingest the changes, remove what is gone, record what was seen."""
     report = SourceReport(source.location)
     with db.session() as session:
-        known = scheduling.file_states(session, source.id)
+        known = watched_sources.file_states(session, source.id)
         excluded = exclusions.excluded_uris(session, source.id)
     try:
         scan = _scan(source, known, client, deep=deep, max_bytes=max_bytes, excluded=excluded)
     except SourceError as exc:
         log.warning("source %s failed: %s", source.location, exc)
         with db.session() as session:
-            scheduling.record_source_check(
+            watched_sources.record_source_check(
                 session, source.id, at=now, status="error", error=str(exc)
             )
         return replace(report, status="error", error=str(exc))
@@ -162,10 +162,10 @@ def reindex_source(
         item.state.document_id for item in scan.touched
     ]
     with db.session() as session:
-        scheduling.touch_documents(session, [i for i in unchanged_ids if i], at=now)
-        scheduling.save_file_states(session, source.id, saved, at=now)
-        scheduling.forget_files(session, source.id, scan.removed)
-        scheduling.record_source_check(
+        watched_sources.touch_documents(session, [i for i in unchanged_ids if i], at=now)
+        watched_sources.save_file_states(session, source.id, saved, at=now)
+        watched_sources.forget_files(session, source.id, scan.removed)
+        watched_sources.record_source_check(
             session, source.id, at=now, status=report.status, error=report.error
         )
     return report

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import outbox, review_dates
 from knowledge.db.connection import Database
 from knowledge.db.document_models import Document
 from knowledge.retrieval import source_name
@@ -40,12 +40,12 @@ def review_check(db: Database, *, today: date, nudge_days: int) -> ReviewReport:
     """
     report = ReviewReport()
     with db.session() as session:
-        reactivated = scheduling.reactivate_reviewed(session, today=today)
+        reactivated = review_dates.reactivate_reviewed(session, today=today)
         report.reactivated = len(reactivated)
         for document_id in reactivated:
             registry.audit(session, "scheduler", "document.reviewed", document_id)
 
-        for document in scheduling.documents_past_review(session, today=today):
+        for document in review_dates.documents_past_review(session, today=today):
             if document.status == "active":
                 document.status = "stale"
                 report.marked_stale += 1
@@ -61,7 +61,7 @@ def review_check(db: Database, *, today: date, nudge_days: int) -> ReviewReport:
             report.without_owner += document.owner is None
 
         until = today + timedelta(days=nudge_days)
-        for document in scheduling.documents_review_due(session, today=today, until=until):
+        for document in review_dates.documents_review_due(session, today=today, until=until):
             days_left = (document.review_by - today).days if document.review_by else 0
             if _notify(session, document, "review_due", due_text(document, days_left)):
                 report.nudges_queued += 1
@@ -74,7 +74,7 @@ def _notify(session: Session, document: Document, kind: str, text: str) -> bool:
     if not document.owner:
         return False
     # One message per document, kind and review date: a new date earns a new reminder.
-    return scheduling.queue_notification(
+    return outbox.queue_notification(
         session,
         recipient=document.owner,
         text=text,

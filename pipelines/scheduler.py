@@ -29,7 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from knowledge.db import scheduling
+from knowledge.db import job_runs, leases
 from knowledge.db.document_models import utcnow
 from knowledge.db.scheduler_models import APSCHEDULER_TABLE
 from knowledge.observability import configure_logging
@@ -127,7 +127,7 @@ class FreshnessScheduler:
         now = self.clock()
         db = self.services.db
         try:
-            leader = scheduling.acquire_lease(
+            leader = leases.acquire_lease(
                 db, LEADER_LEASE, self.holder, now=now, ttl=self.lease_ttl
             )
         except SQLAlchemyError as exc:
@@ -164,7 +164,7 @@ class FreshnessScheduler:
     def _accept_run_requests(self) -> None:
         """Run now what the console asked for since the last heartbeat."""
         with self.services.db.session() as session:
-            requested = scheduling.take_run_requests(session, holder=self.holder, at=self.clock())
+            requested = job_runs.take_run_requests(session, holder=self.holder, at=self.clock())
         for name in requested:
             if name == "rebuild":
                 # A one-off job: it runs once in the executor, like the scheduled ones.
@@ -236,7 +236,7 @@ class FreshnessScheduler:
     def _record_not_run(self, event: JobEvent) -> None:
         missed = event.code == EVENT_JOB_MISSED
         with self.services.db.session() as session:
-            scheduling.record_run(
+            job_runs.record_run(
                 session,
                 job=event.job_id,
                 trigger="schedule",
@@ -274,7 +274,7 @@ class FreshnessScheduler:
         if self.aps.state != STATE_STOPPED:
             self.aps.shutdown(wait=True)
         if self.leading:
-            scheduling.release_lease(self.services.db, LEADER_LEASE, self.holder, now=self.clock())
+            leases.release_lease(self.services.db, LEADER_LEASE, self.holder, now=self.clock())
             install(None)
             self.leading = False
 

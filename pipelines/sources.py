@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 
-from knowledge.db.scheduling import FileState
+from knowledge.db.watched_sources import FileState
 from knowledge.ingest import SourceFile, read_regular_file, walk
 
 SourceKind = Literal["folder", "http"]

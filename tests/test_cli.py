@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from helpbot.cli import app
-from knowledge.db import scheduling
+from knowledge.db import outbox
 from knowledge.db.connection import Database
 from knowledge.settings import Settings
 from pipelines.review import review_check
@@ -141,7 +141,7 @@ def test_notifications_list_shows_what_was_delivered_and_retry_requeues_failures
     now = datetime(2027, 3, 1, 7, tzinfo=UTC)
     with db.session() as session:
         for document_id in ("parking", "lockers", "coworking"):
-            scheduling.queue_notification(
+            outbox.queue_notification(
                 session,
                 recipient=f"{document_id}@northwind.example",
                 text="Reminder",
@@ -149,9 +149,9 @@ def test_notifications_list_shows_what_was_delivered_and_retry_requeues_failures
                 document_id=document_id,
                 dedupe_key=f"review_due:{document_id}",
             )
-        parking, lockers, _ = scheduling.due_notifications(session, now=now, stale_before=now)
-        scheduling.mark_sent(session, parking, at=now, channel="D0PARKING", message_ts="1.000001")
-        scheduling.mark_failed(session, lockers, error="users_not_found: no Slack account")
+        parking, lockers, _ = outbox.due_notifications(session, now=now, stale_before=now)
+        outbox.mark_sent(session, parking, at=now, channel="D0PARKING", message_ts="1.000001")
+        outbox.mark_failed(session, lockers, error="users_not_found: no Slack account")
     db.dispose()
 
     rows = run_json("notifications", "list", "--json")

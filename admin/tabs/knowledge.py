@@ -10,7 +10,7 @@ from typing import Any, cast
 from admin.auth import record
 from admin.context import ConsoleContext
 from knowledge import deletion
-from knowledge.db import console_pages, exclusions, scheduling
+from knowledge.db import console_pages, exclusions, job_runs, leases
 from knowledge.db import documents as registry
 from knowledge.db.writer import WriterBusyError, cli_holder, writer_lease
 from knowledge.ingest import FileResult, SourceFile
@@ -297,10 +297,10 @@ def reindex_now(ctx: ConsoleContext, user: str) -> str:
     """Ask the scheduler leader to re-index every watched source now."""
     now = ctx.now()
     with ctx.services.db.session() as session:
-        run_id = scheduling.request_run(
+        run_id = job_runs.request_run(
             session, job="reindex", requested_by=f"console:{user}", at=now
         )
-        leader = scheduling.current_lease(session, "scheduler", now=now)
+        leader = leases.current_lease(session, "scheduler", now=now)
     record(ctx, user, "console.reindex_requested", str(run_id))
     if leader is None:
         return (

@@ -10,7 +10,7 @@ import gradio as gr
 
 from admin.auth import action, record
 from admin.context import ConsoleContext
-from knowledge.db import scheduling
+from knowledge.db import job_runs, leases, outbox, watched_sources
 
 SOURCE_HEADERS = ["location", "kind", "files", "status", "checked (UTC)", "added by", "error"]
 SCHEDULE_HEADERS = ["job", "last run (UTC)", "trigger", "result", "counts", "next run (UTC)"]
@@ -48,7 +48,7 @@ def location_of(text: str) -> tuple[str, str]:
 
 def source_rows(ctx: ConsoleContext) -> list[list[Any]]:
     with ctx.services.db.session() as session:
-        files = scheduling.source_file_counts(session)
+        files = watched_sources.source_file_counts(session)
         return [
             [
                 s.location,
@@ -59,16 +59,16 @@ def source_rows(ctx: ConsoleContext) -> list[list[Any]]:
                 s.added_by,
                 (s.last_error or "")[:160],
             ]
-            for s in scheduling.list_sources(session)
+            for s in watched_sources.list_sources(session)
         ]
 
 
 def add_source(ctx: ConsoleContext, location: str, user: str) -> str:
     kind, where = location_of(location)
     with ctx.services.db.session() as session:
-        if scheduling.source_at(session, where):
+        if watched_sources.source_at(session, where):
             raise ValueError(f"{where} is already watched.")
-        scheduling.add_source(session, location=where, kind=kind, added_by=f"console:{user}")
+        watched_sources.add_source(session, location=where, kind=kind, added_by=f"console:{user}")
     record(ctx, user, "console.source_added", where, kind=kind)
     minutes = ctx.services.settings.reindex_interval_minutes
     return f"Watching {kind} {where}: checked every {minutes} minutes (or 'Run now')."
@@ -78,16 +78,16 @@ def remove_source(ctx: ConsoleContext, location: str, delete_documents: bool, us
     """Stop watching; its documents stay served unless `delete_documents`."""
     where = location.strip()
     with ctx.services.db.session() as session:
-        source = scheduling.source_at(session, where)
+        source = watched_sources.source_at(session, where)
         if source is None:
             try:
-                source = scheduling.source_at(session, location_of(where)[1])
+                source = watched_sources.source_at(session, location_of(where)[1])
             except ValueError:
                 source = None
         if source is None:
             raise ValueError(f"{where!r} is not a watched source (click a row to pick one).")
         where = source.location
-        document_ids = scheduling.remove_source(session, source)
+        document_ids = watched_sources.remove_source(session, source)
     removed = 0
     if delete_documents:
         ingestor = ctx.services.ingestor(actor=f"console:{user}")
@@ -102,12 +102,12 @@ def remove_source(ctx: ConsoleContext, location: str, delete_documents: bool, us
 
 def schedule_rows(ctx: ConsoleContext) -> list[list[Any]]:
     with ctx.services.db.session() as session:
-        upcoming = scheduling.scheduled_jobs(session)
+        upcoming = job_runs.scheduled_jobs(session)
         rows = []
         for job in JOBS:
             runs = [
                 r
-                for r in scheduling.recent_runs(session, job=job, limit=5)
+                for r in job_runs.recent_runs(session, job=job, limit=5)
                 if r.result not in ("requested", "accepted")
             ]
             last = runs[0] if runs else None
@@ -129,8 +129,8 @@ def run_now(ctx: ConsoleContext, job: str, user: str) -> str:
         raise ValueError(f"Unknown job {job!r}: choose {', '.join(JOBS)}.")
     now = ctx.now()
     with ctx.services.db.session() as session:
-        run_id = scheduling.request_run(session, job=job, requested_by=f"console:{user}", at=now)
-        leader = scheduling.current_lease(session, "scheduler", now=now)
+        run_id = job_runs.request_run(session, job=job, requested_by=f"console:{user}", at=now)
+        leader = leases.current_lease(session, "scheduler", now=now)
     record(ctx, user, "console.run_requested", job, run=run_id)
     if leader is None:
         return (
@@ -153,7 +153,7 @@ def outbox_rows(ctx: ConsoleContext, status: str) -> list[list[Any]]:
                 n.attempts,
                 (n.error or "")[:160],
             ]
-            for n in scheduling.list_notifications(
+            for n in outbox.list_notifications(
                 session, status=None if status in ("", "all") else status, limit=100
             )
         ]
@@ -161,7 +161,7 @@ def outbox_rows(ctx: ConsoleContext, status: str) -> list[list[Any]]:
 
 def retry_failed(ctx: ConsoleContext, user: str) -> str:
     with ctx.services.db.session() as session:
-        count = scheduling.requeue_failed_notifications(session)
+        count = outbox.requeue_failed_notifications(session)
     record(ctx, user, "console.notifications_retried", "", count=count)
     return f"{count} failed notifications queued again."
 

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from helpbot.app import app, console, err, services
-from knowledge.db import scheduling
+from knowledge.db import watched_sources
 from pipelines.jobs import JobContext, RunOutcome, run_job
 from pipelines.reindex import ReindexReport
 from pipelines.scheduler import FreshnessScheduler, default_holder
@@ -40,10 +40,10 @@ def sources_add(
         raise typer.Exit(2) from exc
     svc = services()
     with svc.db.session() as session:
-        if scheduling.source_at(session, location):
+        if watched_sources.source_at(session, location):
             err.print(f"[yellow]already watched:[/] {location}")
             raise typer.Exit(1)
-        scheduling.add_source(session, location=location, kind=kind, added_by="cli")
+        watched_sources.add_source(session, location=location, kind=kind, added_by="cli")
     minutes = svc.settings.reindex_interval_minutes
     console.print(
         f"watching {kind} {location}: checked every {minutes} min "
@@ -55,7 +55,7 @@ def sources_add(
 def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every watched source with its last check and error."""
     with services().db.session() as session:
-        files = scheduling.source_file_counts(session)
+        files = watched_sources.source_file_counts(session)
         rows: list[dict[str, Any]] = [
             {
                 "location": s.location,
@@ -66,7 +66,7 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
                 "checked_at": s.checked_at.isoformat(timespec="seconds") if s.checked_at else None,
                 "error": s.last_error,
             }
-            for s in scheduling.list_sources(session)
+            for s in watched_sources.list_sources(session)
         ]
     if as_json:
         console.print_json(data=rows)
@@ -97,12 +97,12 @@ def sources_remove(
     """Stop watching a source; its documents stay served unless --delete-documents."""
     svc = services()
     with svc.db.session() as session:
-        source = scheduling.source_at(session, _location(path_or_url))
+        source = watched_sources.source_at(session, _location(path_or_url))
         if source is None:
             err.print(f"[red]not a watched source:[/] {path_or_url}")
             raise typer.Exit(1)
         location = source.location
-        document_ids = scheduling.remove_source(session, source)
+        document_ids = watched_sources.remove_source(session, source)
     removed = 0
     if delete_documents and document_ids:
         ingestor = svc.ingestor(actor="cli")

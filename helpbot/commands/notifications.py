@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from helpbot.app import app, console, err, services
-from knowledge.db import scheduling
+from knowledge.db import outbox
 from knowledge.db.scheduler_models import Notification
 
 notifications_app = typer.Typer(
@@ -56,7 +56,7 @@ def notifications_list(
     with services().db.session() as session:
         rows = [
             _row(n)
-            for n in scheduling.list_notifications(
+            for n in outbox.list_notifications(
                 session, status=status.value if status else None, limit=limit
             )
         ]
@@ -96,5 +96,5 @@ def notifications_retry(
         err.print("[red]name the notifications to retry, or pass --all-failed[/]")
         raise typer.Exit(2)
     with services().db.session() as session:
-        count = scheduling.requeue_failed_notifications(session, None if all_failed else ids)
+        count = outbox.requeue_failed_notifications(session, None if all_failed else ids)
     console.print(f"{count} notification{'s' if count != 1 else ''} back in the outbox")

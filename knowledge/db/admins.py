@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.db.admin_models import AdminUser, LoginThrottle
+from knowledge.db.document_models import as_utc
 from knowledge.db.documents import audit
-from knowledge.db.scheduling import as_utc
 
 log = logging.getLogger(__name__)
 

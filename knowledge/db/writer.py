@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from knowledge.db import scheduling
+from knowledge.db import leases
 from knowledge.db.connection import Database
 from knowledge.db.document_models import utcnow
 
@@ -46,10 +46,10 @@ def writer_lease(
     """Hold the writer lease for the block, waiting up to `wait_s` for it; WriterBusyError
     (naming the holder) if it stays taken. Renewed in the background while the block runs."""
     deadline = time.monotonic() + wait_s
-    while not scheduling.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=ttl):
+    while not leases.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=ttl):
         if time.monotonic() >= deadline:
             with db.session() as session:
-                lease = scheduling.current_lease(session, WRITER_LEASE, now=clock())
+                lease = leases.current_lease(session, WRITER_LEASE, now=clock())
                 other = lease.holder if lease else "another process"
             raise WriterBusyError(
                 f"the knowledge index is being changed by {other} (a re-index?); "
@@ -60,7 +60,7 @@ def writer_lease(
 
     def keep_alive() -> None:
         while not stop.wait(ttl.total_seconds() / 3):
-            scheduling.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=ttl)
+            leases.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=ttl)
 
     renewer = threading.Thread(target=keep_alive, name="writer-lease", daemon=True)
     renewer.start()
@@ -69,4 +69,4 @@ def writer_lease(
     finally:
         stop.set()
         renewer.join()
-        scheduling.release_lease(db, WRITER_LEASE, holder, now=clock())
+        leases.release_lease(db, WRITER_LEASE, holder, now=clock())

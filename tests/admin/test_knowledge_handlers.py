@@ -10,7 +10,7 @@ from sqlalchemy import select
 from admin.context import ConsoleContext
 from admin.tabs import knowledge, sources
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import job_runs
 from knowledge.db.document_models import AuditEvent
 from pipelines.reindex import reindex
 from tests.admin.conftest import NOW
@@ -166,7 +166,7 @@ def test_reindex_now_is_a_request_the_scheduler_takes(console: ConsoleContext) -
     message = knowledge.reindex_now(console, "eddie")
     assert "no scheduler is running" in message
     with console.services.db.session() as session:
-        taken = scheduling.take_run_requests(session, holder="test", at=NOW)
+        taken = job_runs.take_run_requests(session, holder="test", at=NOW)
     assert taken == ["reindex"]
 
 

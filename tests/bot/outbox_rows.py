@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.outbox import OutboxDeliverer
-from knowledge.db import scheduling
+from knowledge.db import outbox
 from knowledge.db.connection import Database
 from knowledge.db.scheduler_models import Notification
 from tests.bot.helpers import block_texts
@@ -30,7 +30,7 @@ def queue(
 ) -> int:
     with db.session() as session:
         key = f"{kind}:{document_id}:{recipient}"
-        assert scheduling.queue_notification(
+        assert outbox.queue_notification(
             session,
             recipient=recipient,
             text=text,

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from bot.outbox import DeliveryReport, OutboxDeliverer
-from knowledge.db import scheduling
+from knowledge.db import document_models
+from knowledge.db import outbox as db_outbox
 from knowledge.db.connection import Database
 from tests.bot.conftest import Clock
 from tests.bot.fake_slack_api import FakeSlackApi
@@ -66,7 +67,7 @@ def test_an_owner_named_by_email_gets_a_dm_naming_the_document_and_what_to_do(
         "replica-1",
     )
     assert (row.channel, row.message_ts) == ("D0OWNER", post.response["ts"])
-    assert scheduling.as_utc(row.sent_at) == clock.now  # type: ignore[arg-type]
+    assert document_models.as_utc(row.sent_at) == clock.now  # type: ignore[arg-type]
 
     assert deliverer().deliver_once() == DeliveryReport()  # sent once, never again
     assert len(slack.calls_to("chat.postMessage")) == 1
@@ -158,7 +159,7 @@ def test_a_rate_limit_is_waited_out_for_its_retry_after(
     assert outbox.deliver_once() == DeliveryReport(retrying=1)  # the pass stops at the 429
     waiting, untouched = rows(database)
     assert (waiting.status, waiting.attempts, waiting.error) == ("pending", 1, "ratelimited")
-    assert scheduling.as_utc(waiting.next_attempt_at) == started + timedelta(seconds=30)  # type: ignore[arg-type]
+    assert document_models.as_utc(waiting.next_attempt_at) == started + timedelta(seconds=30)  # type: ignore[arg-type]
     assert (untouched.status, untouched.attempts) == ("pending", 0)
     [limited] = slack.calls_to("chat.postMessage")
     assert limited.status == 429
@@ -214,8 +215,8 @@ def test_network_errors_back_off_then_give_up_after_the_last_attempt(
         assert outbox.deliver_once() == DeliveryReport(retrying=1)
         [row] = rows(database)
         assert row.status == "pending" and (row.error or "").startswith("network error")
-        waits.append(scheduling.as_utc(row.next_attempt_at) - before)  # type: ignore[arg-type]
-        clock.now = scheduling.as_utc(row.next_attempt_at)  # type: ignore[arg-type]
+        waits.append(document_models.as_utc(row.next_attempt_at) - before)  # type: ignore[arg-type]
+        clock.now = document_models.as_utc(row.next_attempt_at)  # type: ignore[arg-type]
     assert waits == [timedelta(seconds=10), timedelta(seconds=20)]
 
     assert outbox.deliver_once() == DeliveryReport(failed=1)
@@ -232,14 +233,14 @@ def test_a_row_listed_by_two_replicas_is_sent_by_the_one_that_claims_it(
     notification_id = queue(database, OWNER)
     now = clock.now
     with database.session() as session:  # both replicas saw it as due
-        assert scheduling.due_notifications(session, now=now, stale_before=now) == [notification_id]
+        assert db_outbox.due_notifications(session, now=now, stale_before=now) == [notification_id]
     with database.session() as session:
-        won = scheduling.claim_notification(
+        won = db_outbox.claim_notification(
             session, notification_id, holder="replica-2", now=now, stale_before=now
         )
         assert won is not None and won.status == "sending" and won.attempts == 1
     with database.session() as session:
-        lost = scheduling.claim_notification(
+        lost = db_outbox.claim_notification(
             session, notification_id, holder="replica-1", now=now, stale_before=now
         )
         assert lost is None
@@ -292,7 +293,7 @@ def test_a_claim_abandoned_by_a_dead_replica_is_taken_over_after_the_timeout(
 ) -> None:
     notification_id = queue(database, OWNER)
     with database.session() as session:
-        scheduling.claim_notification(
+        db_outbox.claim_notification(
             session, notification_id, holder="dead", now=clock.now, stale_before=clock.now
         )
     outbox = deliverer(outbox_claim_timeout_s=600)
@@ -313,7 +314,7 @@ def test_a_row_whose_replicas_keep_dying_is_given_up_without_sending(
     for holder in ("dead-1", "dead-2"):
         with database.session() as session:
             stale_before = clock.now - timedelta(seconds=600)
-            assert scheduling.claim_notification(
+            assert db_outbox.claim_notification(
                 session, notification_id, holder=holder, now=clock.now, stale_before=stale_before
             )
         clock.advance(601)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge.db import scheduling
+from knowledge.db import watched_sources
 from knowledge.services import Services
 from pipelines.sources import classify
 
@@ -50,7 +50,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 def watch(services: Services, location: str | Path) -> None:
     kind, where = classify(str(location))
     with services.db.session() as session:
-        scheduling.add_source(session, location=where, kind=kind, added_by="test")
+        watched_sources.add_source(session, location=where, kind=kind, added_by="test")
 
 
 def passages_text(services: Services, question: str, k: int = 5) -> str:

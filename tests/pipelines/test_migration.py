@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import outbox
 from knowledge.db.connection import Database, alembic_config, upgrade_database
 from knowledge.db.document_models import Base
 from knowledge.db.scheduler_models import APSCHEDULER_TABLE
@@ -82,7 +82,7 @@ def test_0004_adds_delivery_columns_to_a_0003_outbox_and_goes_back(tmp_path: Pat
     columns = {c["name"] for c in inspect(db.engine).get_columns("notifications")}
     assert columns >= DELIVERY_COLUMNS
     with db.session() as session:
-        (row,) = scheduling.pending_notifications(session)
+        (row,) = outbox.pending_notifications(session)
         assert (row.attempts, row.next_attempt_at, row.claimed_by, row.channel) == (
             0,
             None,
@@ -90,7 +90,7 @@ def test_0004_adds_delivery_columns_to_a_0003_outbox_and_goes_back(tmp_path: Pat
             None,
         )
         now = datetime(2027, 3, 1, 7, tzinfo=UTC)
-        claimed = scheduling.claim_notification(
+        claimed = outbox.claim_notification(
             session, row.id, holder="replica-1", now=now, stale_before=now
         )
         assert claimed is not None and claimed.attempts == 1

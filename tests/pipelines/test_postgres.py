@@ -14,7 +14,7 @@ from datetime import timedelta
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from knowledge.db import scheduling
+from knowledge.db import leases
 from knowledge.db.connection import Database
 from knowledge.db.document_models import Base
 from knowledge.embeddings import Embedder
@@ -43,21 +43,19 @@ def test_processes_racing_for_the_lease_exactly_one_wins(postgres_url: str) -> N
 
     def contend(index: int) -> bool:
         start.wait()
-        return scheduling.acquire_lease(
-            processes[index], "scheduler", f"p{index}", now=START, ttl=TTL
-        )
+        return leases.acquire_lease(processes[index], "scheduler", f"p{index}", now=START, ttl=TTL)
 
     with ThreadPoolExecutor(len(processes)) as pool:
         won = list(pool.map(contend, range(len(processes))))
     assert sum(won) == 1
     winner, loser = won.index(True), won.index(False)
-    assert scheduling.acquire_lease(
+    assert leases.acquire_lease(
         processes[winner], "scheduler", f"p{winner}", now=START + TTL / 2, ttl=TTL
     ), "renewal"
-    assert not scheduling.acquire_lease(
+    assert not leases.acquire_lease(
         processes[loser], "scheduler", f"p{loser}", now=START + TTL, ttl=TTL
     )
-    assert scheduling.acquire_lease(
+    assert leases.acquire_lease(
         processes[loser], "scheduler", f"p{loser}", now=START + TTL * 2, ttl=TTL
     ), "an expired lease is taken over"
     for db in processes:

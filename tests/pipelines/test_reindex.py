@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import watched_sources
 from knowledge.services import Services
 from pipelines.reindex import reindex
 from tests.pipelines.fakes import PolicyServer
@@ -125,7 +125,7 @@ def test_an_unreachable_folder_keeps_every_document(services: Services, tmp_path
     assert "not reachable" in (report.sources[0].error or "")
     assert "EUR 150" in passages_text(services, "coworking desk allowance per month")
     with services.db.session() as session:
-        (source,) = scheduling.list_sources(session)
+        (source,) = watched_sources.list_sources(session)
         assert source.status == "error" and source.last_error
 
 

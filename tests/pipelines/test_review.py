@@ -10,7 +10,8 @@ from apscheduler.executors.debug import DebugExecutor
 
 from knowledge.answering import Asker, build_answer_service
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import job_runs
+from knowledge.db import outbox as db_outbox
 from knowledge.retrieval import RetrievalSettings, Retriever
 from knowledge.services import Services
 from pipelines.reindex import reindex
@@ -87,7 +88,7 @@ def test_expired_documents_turn_stale_and_owners_get_one_message_each(
         "bicycle": "active",
     }
     with services.db.session() as session:
-        outbox = scheduling.pending_notifications(session)
+        outbox = db_outbox.pending_notifications(session)
         assert [(n.recipient, n.kind, n.document_id) for n in outbox] == [
             (OWNER, "review_expired", "parking"),
             (OWNER, "review_due", "coworking"),
@@ -101,10 +102,10 @@ def test_expired_documents_turn_stale_and_owners_get_one_message_each(
     again = review_check(services.db, today=TODAY + timedelta(days=1), nudge_days=14)
     assert (again.expiry_notices_queued, again.nudges_queued, again.marked_stale) == (0, 0, 0)
     with services.db.session() as session:
-        first = scheduling.pending_notifications(session)[0]
-        scheduling.mark_sent(session, first.id, at=first.created_at)
+        first = db_outbox.pending_notifications(session)[0]
+        db_outbox.mark_sent(session, first.id, at=first.created_at)
     with services.db.session() as session:
-        assert [n.document_id for n in scheduling.pending_notifications(session)] == ["coworking"]
+        assert [n.document_id for n in db_outbox.pending_notifications(session)] == ["coworking"]
 
 
 def test_stale_passages_are_flagged_and_can_be_down_ranked(
@@ -184,6 +185,6 @@ def test_the_daily_job_runs_at_the_configured_hour(
     leader.aps.run_due()
     assert statuses(services)["parking"] == "stale"
     with services.db.session() as session:
-        (run,) = scheduling.recent_runs(session, job="review")
+        (run,) = job_runs.recent_runs(session, job="review")
         assert (run.result, run.counts["marked_stale"]) == ("ok", 2)
     leader.stop()

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from knowledge.answering import Asker, build_answer_service
+from knowledge.db import document_models
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import outbox as db_outbox
 from knowledge.db.document_models import AuditEvent
 from knowledge.db.scheduler_models import Notification
 from knowledge.services import Services
@@ -59,7 +60,7 @@ def test_a_review_sets_the_date_clears_the_stale_mark_and_records_who(indexed: S
         assert parking is not None
         assert (parking.status, parking.review_by, parking.live_version) == ("active", NEW_DATE, 1)
         assert parking.reviewed_by == "jane@northwind.example"
-        assert scheduling.as_utc(parking.reviewed_at) == NOW  # type: ignore[arg-type]
+        assert document_models.as_utc(parking.reviewed_at) == NOW  # type: ignore[arg-type]
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "document.reviewed"))
         assert event is not None and (event.actor, event.target) == (
             "jane@northwind.example",
@@ -125,7 +126,7 @@ def test_after_a_review_the_daily_check_leaves_it_fresh_and_nudges_before_the_ne
     with indexed.db.session() as session:
         recipients = {
             n.recipient
-            for n in scheduling.pending_notifications(session)
+            for n in db_outbox.pending_notifications(session)
             if n.document_id == "parking"
         }
     assert recipients == {OWNER}

@@ -13,7 +13,7 @@ from apscheduler.executors.debug import DebugExecutor
 from apscheduler.triggers.interval import IntervalTrigger
 
 from knowledge.answering import Asker, build_answer_service
-from knowledge.db import scheduling
+from knowledge.db import job_runs, leases
 from knowledge.services import Services
 from pipelines import jobs, scheduler
 from pipelines.scheduler import FreshnessScheduler
@@ -41,7 +41,7 @@ def run_due(*schedulers: FreshnessScheduler) -> None:
 def runs(services: Services, job: str) -> list[tuple[str, str]]:
     """(holder, result) of a job's runs, oldest first."""
     with services.db.session() as session:
-        rows = scheduling.recent_runs(session, job=job)
+        rows = job_runs.recent_runs(session, job=job)
         return [(r.holder, r.result) for r in reversed(rows)]
 
 
@@ -63,7 +63,7 @@ def test_jobs_are_persisted_with_coalescing_a_grace_time_and_one_instance(
     assert review.next_run_time == clock.current.replace(hour=7)
     leader.stop()
     with services.db.session() as session:
-        assert scheduling.current_lease(session, scheduler.LEADER_LEASE, now=clock()) is None
+        assert leases.current_lease(session, scheduler.LEADER_LEASE, now=clock()) is None
 
 
 def test_an_edited_file_is_served_after_the_next_scheduled_run(
@@ -249,17 +249,17 @@ def test_the_console_asks_the_leader_to_run_jobs_now(
     leader.tick()
     console = another_process()  # the console only writes rows; it never imports pipelines
     with console.db.session() as session:
-        scheduling.request_run(session, job="reindex", requested_by="admin", at=clock())
-        scheduling.request_run(session, job="rebuild", requested_by="admin", at=clock())
-        due = scheduling.scheduled_jobs(session)
+        job_runs.request_run(session, job="reindex", requested_by="admin", at=clock())
+        job_runs.request_run(session, job="rebuild", requested_by="admin", at=clock())
+        due = job_runs.scheduled_jobs(session)
         assert set(due) == {"reindex", "review"} and due["reindex"] == clock().replace(minute=15)
     leader.tick()
     run_due(leader)
     assert runs(services, "reindex")[-1] == ("a", "ok")
     assert runs(services, "rebuild")[-1] == ("a", "ok")
     with services.db.session() as session:
-        assert {r.result for r in scheduling.recent_runs(session) if r.trigger == "console"} == {
+        assert {r.result for r in job_runs.recent_runs(session) if r.trigger == "console"} == {
             "accepted"
         }
-        assert set(scheduling.scheduled_jobs(session)) == {"reindex", "review"}
+        assert set(job_runs.scheduled_jobs(session)) == {"reindex", "review"}
     leader.stop()

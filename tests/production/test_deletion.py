@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from helpbot.cli import app
 from helpbot.commands import removal
 from knowledge.db import documents as registry
-from knowledge.db import scheduling
+from knowledge.db import leases
 from knowledge.db.document_models import utcnow
 from knowledge.db.writer import WRITER_LEASE
 from knowledge.services import Services
@@ -87,7 +87,7 @@ def test_cli_writes_wait_for_the_writer_lease(
     services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(removal, "WRITER_WAIT_S", 0.0)
-    assert scheduling.acquire_lease(
+    assert leases.acquire_lease(
         services.db, WRITER_LEASE, "scheduler@host", now=utcnow(), ttl=timedelta(minutes=5)
     )
     write(tmp_path / "new", "parking.md", PARKING)
