@@ -31,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--http", action="store_true", help="serve /slack/events over HTTP instead of Socket Mode"
     )
-    parser.add_argument("--host", default="0.0.0.0", help="interface for --http")
-    parser.add_argument("--port", type=int, default=3000, help="port for --http")
+    parser.add_argument("--host", help="interface for --http (default HELPBOT_SLACK_HTTP_HOST)")
+    parser.add_argument(
+        "--port", type=int, help="port for --http (default HELPBOT_SLACK_HTTP_PORT)"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -50,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     deps = build_deps(settings)
     if args.http:
-        run_http(deps, args.host, args.port, readiness_checks(settings))
+        host = settings.slack_http_host if args.host is None else args.host
+        port = settings.slack_http_port if args.port is None else args.port
+        run_http(deps, host, port, readiness_checks(settings))
     else:
         with health_endpoints(settings):
             run_socket_mode(deps)

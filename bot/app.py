@@ -22,7 +22,7 @@ from bot.slack_api import SlackApi, make_outbox_client, make_web_client
 from bot.workers import CountingExecutor
 from knowledge.db import conversations as store
 from knowledge.observability import Check
-from knowledge.settings import Settings
+from knowledge.settings import Settings, setting_default
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,8 @@ def run_socket_mode(deps: Deps, stop: threading.Event | None = None) -> None:
 
 def run_http(
     deps: Deps,
-    host: str = "0.0.0.0",
-    port: int = 3000,
+    host: str = setting_default("slack_http_host"),
+    port: int = setting_default("slack_http_port"),
     checks: Mapping[str, Check] | None = None,
 ) -> None:
     """Serve Slack's requests on http://host:port/slack/events (one replica of several) until

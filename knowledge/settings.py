@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     """Signing secret that verifies requests in HTTP mode."""
     slack_api_url: str = "https://slack.com/api/"
     """Base URL of Slack's Web API; point it at a Slack-compatible test server in tests."""
+    slack_http_host: str = "0.0.0.0"
+    """Interface the bot listens on in HTTP mode (`helpbot bot --http`; --host overrides)."""
+    slack_http_port: int = Field(default=3000, ge=1, le=65535)
+    """Port of /slack/events, /healthz, /readyz and /metrics in HTTP mode (--port overrides)."""
     slack_audience_map: dict[str, list[str]] = Field(default_factory=dict)
     """Slack user-group or channel id -> audiences its members may see (JSON in the env var)."""
     feedback_emoji: dict[str, int] = Field(

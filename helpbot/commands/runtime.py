@@ -48,8 +48,12 @@ def _bot_deps(svc: Services, answers: AnswerService) -> Deps:
 @app.command()
 def bot(
     http: Annotated[bool, typer.Option(help="Serve /slack/events instead of Socket Mode.")] = False,
-    host: Annotated[str, typer.Option(help="Interface for --http.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option(help="Port for --http.")] = 3000,
+    host: Annotated[
+        str | None, typer.Option(help="Interface for --http (default HELPBOT_SLACK_HTTP_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port for --http (default HELPBOT_SLACK_HTTP_PORT).")
+    ] = None,
 ) -> None:
     """Run the Slack bot alone (one replica in HTTP mode, or Socket Mode)."""
     from bot.app import missing_tokens, run_http, run_socket_mode
@@ -63,7 +67,13 @@ def bot(
     if http:
         from knowledge.observability import readiness_checks
 
-        run_http(deps, host, port, readiness_checks(svc.settings))
+        settings = svc.settings
+        run_http(
+            deps,
+            settings.slack_http_host if host is None else host,
+            settings.slack_http_port if port is None else port,
+            readiness_checks(settings),
+        )
     else:
         from knowledge.observability import health_endpoints
 

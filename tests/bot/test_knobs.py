@@ -129,3 +129,27 @@ def test_the_suggested_prompts_variable_reaches_a_new_assistant_thread(
     bot.drain()
     [prompts] = slack.calls_to("assistant.threads.setSuggestedPrompts")
     assert [prompt["message"] for prompt in prompts.args["prompts"]] == ["Where is the handbook?"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "address"),
+    [(["--http"], ("127.0.0.1", 3999)), (["--http", "--port", "4000"], ("127.0.0.1", 4000))],
+)
+def test_http_mode_listens_where_the_variables_say_unless_told(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], address: tuple[str, int]
+) -> None:
+    import bot.__main__ as entry
+
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr(entry, "wait_for_database", lambda url, timeout_s: None)
+    monkeypatch.setattr(entry, "build_deps", lambda settings: None)
+    monkeypatch.setattr(entry, "readiness_checks", lambda settings: {})
+    monkeypatch.setattr(
+        entry, "run_http", lambda deps, host, port, checks: served.append((host, port))
+    )
+    monkeypatch.setenv("HELPBOT_SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("HELPBOT_SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("HELPBOT_SLACK_HTTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HELPBOT_SLACK_HTTP_PORT", "3999")
+    assert entry.main(argv) == 0
+    assert served == [address]
