@@ -11,6 +11,7 @@ from typing import Any
 from bot.answer_markdown import answer_markdown
 from bot.mrkdwn import escape, to_mrkdwn
 from knowledge.answering.answer_types import Citation
+from knowledge.settings import setting_default
 
 Block = dict[str, Any]
 
@@ -42,7 +43,7 @@ class AnswerView:
     citations: Sequence[Citation]
     abstained: bool = False
     note: str | None = None
-    help_contact: str = "#ask-people"
+    help_contact: str = setting_default("help_contact")
     private: bool = False
     """Shown only to the asker (slash command): offers to share it in the channel."""
     shareable: bool = False

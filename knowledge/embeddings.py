@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.settings import setting_default
+
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDING_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -31,7 +33,13 @@ def fingerprint(name: str, dimension: int) -> str:
 class Embedder:
     """Encodes passages and questions into unit vectors with one sentence-transformers model."""
 
-    def __init__(self, model: str = "", *, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: str = "",
+        *,
+        device: str = setting_default("embedding_device"),
+        batch_size: int = setting_default("embedding_batch_size"),
+    ) -> None:
         self.name = model or DEFAULT_EMBEDDING_NAME
         self._path = model or ""
         self.device = device

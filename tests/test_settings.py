@@ -13,6 +13,7 @@ import pytest
 from knowledge.answering.answer_engine import AnswerEngine, EngineOptions
 from knowledge.answering.answer_types import Asker
 from knowledge.answering.backends import engine_options
+from knowledge.embeddings import Embedder
 from knowledge.ingest import IngestOptions
 from knowledge.retrieval import OVERFETCH, RetrievalSettings, Retriever
 from knowledge.services import Services
@@ -148,3 +149,15 @@ def test_chunking_variables_change_how_documents_are_cut(
     options = Services(Settings()).ingest_options()
     assert (options.chunk_tokens, options.overlap_tokens) == (64, 8)
     assert options.default_audiences == ("staff",)
+
+
+def test_embedding_variables_change_how_passages_are_embedded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = Services(Settings()).embedder  # built lazily: no model is loaded here
+    bare = Embedder()
+    assert (bare.device, bare.batch_size) == (default.device, default.batch_size)
+    monkeypatch.setenv("HELPBOT_EMBEDDING_BATCH_SIZE", "8")
+    monkeypatch.setenv("HELPBOT_EMBEDDING_DEVICE", "cuda")
+    embedder = Services(Settings()).embedder
+    assert (embedder.device, embedder.batch_size) == ("cuda", 8)
