@@ -40,21 +40,33 @@ def _figure(version: VersionInfo, name: str) -> str:
 
 @models_app.command("prepare")
 def models_prepare() -> None:
-    """Convert the shipped chat model once (about 30 s), so the first answer does not wait;
+    """Convert the shipped chat model once (about 10 s), so the first answer does not wait;
     instant when already done or when HELPBOT_BASE_MODEL names another model."""
+    settings = services().settings
+    if not prepare_chat_model(settings):
+        raise typer.Exit(1)
+
+
+def prepare_chat_model(settings: Any) -> bool:
+    """`models prepare` for set-up scripts and `up --setup`: a progress line while the model
+    converts, then one sentence; False (the sentence says why) when it cannot be prepared."""
     from knowledge.generation.base import GeneratorUnavailableError
     from knowledge.generation.model_files import prepare_base_model
 
-    settings = services().settings
-    try:
-        with err.status("preparing the chat model (once, about 30 s)..."):
+    with err.status("preparing the chat model (once, about 10 s)...") as status:
+
+        def converted(done: int, total: int) -> None:
+            status.update(f"converting the chat model (once): {done}/{total} tensors")
+
+        try:
             outcome = prepare_base_model(
-                settings.base_model, settings.models_dir, settings.generator
+                settings.base_model, settings.models_dir, settings.generator, converted
             )
-    except GeneratorUnavailableError as error:
-        err.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
+        except GeneratorUnavailableError as error:
+            err.print(f"[red]{error}[/]")
+            return False
     err.print(outcome, highlight=False)
+    return True
 
 
 @models_app.command("list")

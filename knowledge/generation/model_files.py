@@ -11,7 +11,9 @@ import time
 import uuid
 from pathlib import Path
 
+from knowledge.generation import gguf_direct
 from knowledge.generation.base import GeneratorUnavailableError
+from knowledge.generation.gguf_direct import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,9 @@ def resolve_base_model(base_model: str, models_dir: Path) -> str:
     return str(ensure_shipped_model(models_dir))
 
 
-def prepare_base_model(base_model: str, models_dir: Path, generator: str = "local") -> str:
+def prepare_base_model(
+    base_model: str, models_dir: Path, generator: str = "local", progress: Progress | None = None
+) -> str:
     """Convert the shipped model now if it is the configured one and not converted yet; a
     sentence saying what was done (for set-up scripts: `helpbot models prepare`)."""
     if generator != "local":
@@ -70,41 +74,34 @@ def prepare_base_model(base_model: str, models_dir: Path, generator: str = "loca
     if (target / "config.json").is_file():
         return f"chat model ready ({target})"
     started = time.perf_counter()
-    ensure_shipped_model(models_dir)
+    ensure_shipped_model(models_dir, progress)
     return f"chat model converted in {time.perf_counter() - started:.0f} s ({target})"
 
 
-def ensure_shipped_model(models_dir: Path) -> Path:
+def ensure_shipped_model(models_dir: Path, progress: Progress | None = None) -> Path:
     """The converted shipped model's folder, converting it first if it is not there yet."""
     target = models_dir / SHIPPED_MODEL_NAME
     if (target / "config.json").is_file():
         return target
-    return convert_gguf(shipped_gguf(), target)
+    return convert_gguf(shipped_gguf(), target, progress)
 
 
-def convert_gguf(gguf_path: Path, target: Path) -> Path:
+def convert_gguf(gguf_path: Path, target: Path, progress: Progress | None = None) -> Path:
     """De-quantize a GGUF chat model into an ordinary transformers folder (model + tokenizer).
 
+    A llama file (the shipped SmolLM2) takes the direct path (knowledge.generation.gguf_direct,
+    the same folder several times faster); any other goes through transformers' loader.
     Written into a temporary sibling folder and renamed into place, so a crash never leaves a
     half-written model; if another process finished first, its folder is kept.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(target)
     temp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
     try:
-        folder, name = str(gguf_path.parent), gguf_path.name
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
-        # The loaded model keeps a GGUF quantizer marker that blocks save_pretrained and
-        # training; the weights themselves are already de-quantized.
-        model.hf_quantizer = None  # type: ignore[assignment]
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(temp)
-        tokenizer.save_pretrained(temp)
+        temp.mkdir()
+        if not gguf_direct.convert(gguf_path, temp, progress):
+            _convert_with_transformers(gguf_path, temp)
         _drop_load_time_keys(temp / "tokenizer_config.json")
         try:
             os.rename(temp, target)
@@ -120,6 +117,21 @@ def convert_gguf(gguf_path: Path, target: Path) -> Path:
         shutil.rmtree(temp, ignore_errors=True)
     logger.info("converted %s in %.1f s", gguf_path.name, time.perf_counter() - started)
     return target
+
+
+def _convert_with_transformers(gguf_path: Path, temp: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(gguf_path.parent), gguf_path.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    # The loaded model keeps a GGUF quantizer marker that blocks save_pretrained and
+    # training; the weights themselves are already de-quantized.
+    model.hf_quantizer = None  # type: ignore[assignment]
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(temp)
+    tokenizer.save_pretrained(temp)
 
 
 def _drop_load_time_keys(tokenizer_config: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,10 @@ def test_prepare_converts_once_then_is_instant(
 ) -> None:
     calls: list[Path] = []
 
-    def fake_convert(gguf: Path, target: Path) -> Path:
+    def fake_convert(gguf: Path, target: Path, progress: Callable[[int, int], None]) -> Path:
         calls.append(gguf)
+        for done in (1, 2):
+            progress(done, 2)  # the progress line's callback must take (done, total)
         return _converted(target.parent)
 
     monkeypatch.setattr(model_files, "shipped_gguf", lambda: tmp_path / "model.gguf")

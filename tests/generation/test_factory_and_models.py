@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from knowledge.generation import (
@@ -16,6 +17,7 @@ from knowledge.generation import (
     LocalGenerator,
     OpenAICompatGenerator,
     build_generator,
+    gguf_direct,
     resolve_base_model,
 )
 from knowledge.generation import model_files as models_module
@@ -120,10 +122,29 @@ def test_an_already_converted_model_is_reused(
     assert resolve_base_model("", tmp_path) == str(converted)
 
 
+def test_a_failed_direct_conversion_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def half_written(gguf_path: Path, folder: Path, progress: object = None) -> bool:
+        (folder / "config.json").write_text("{}")
+        (folder / "model.safetensors").write_bytes(b"half a model")
+        raise MemoryError("killed halfway")
+
+    monkeypatch.setattr(models_module.gguf_direct, "convert", half_written)
+
+    with pytest.raises(GeneratorUnavailableError, match="killed halfway"):
+        resolve_base_model("", tmp_path)
+
+    assert list(tmp_path.iterdir()) == []  # no model folder, no temp folder
+
+
 def test_a_failed_conversion_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A file the direct path does not cover goes through transformers' loader, just as safely."""
     import transformers
+
+    monkeypatch.setattr(models_module.gguf_direct, "convert", lambda *a, **k: False)
 
     class HalfWritingModel:
         """Dies in the middle of writing its weights, as a killed process would."""
@@ -132,7 +153,7 @@ def test_a_failed_conversion_leaves_nothing_behind(
         config = SimpleNamespace(quantization_config={})
 
         def save_pretrained(self, folder: Path) -> None:
-            Path(folder).mkdir(parents=True)
+            Path(folder).mkdir(parents=True, exist_ok=True)
             (Path(folder) / "model.safetensors").write_bytes(b"half a model")
             raise MemoryError("killed halfway")
 
@@ -151,3 +172,78 @@ def test_a_failed_conversion_leaves_nothing_behind(
         resolve_base_model("", tmp_path)
 
     assert list(tmp_path.iterdir()) == []  # no model folder, no temp folder, stale one removed
+
+
+def _llama_cpp_permute(weights: np.ndarray, heads: int) -> np.ndarray:
+    """llama.cpp's convert_hf_to_gguf reordering of q/k rows, which the loader must undo."""
+    shaped = weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:])
+    return shaped.swapaxes(1, 2).reshape(weights.shape)
+
+
+def test_the_direct_path_undoes_llama_cpps_rotary_permutation() -> None:
+    original = np.arange(12 * 4, dtype=np.float32).reshape(12, 4)
+    for heads in (1, 3):
+        permuted = _llama_cpp_permute(original, heads)
+        assert not np.array_equal(permuted, original)
+        assert np.array_equal(gguf_direct.unpermute(permuted, heads), original)
+
+
+def test_the_direct_path_names_tensors_as_transformers_does() -> None:
+    assert gguf_direct.hf_tensor_name("token_embd.weight") == "model.embed_tokens.weight"
+    assert gguf_direct.hf_tensor_name("blk.12.attn_k.weight") == (
+        "model.layers.12.self_attn.k_proj.weight"
+    )
+    assert gguf_direct.hf_tensor_name("blk.0.ffn_norm.weight") == (
+        "model.layers.0.post_attention_layernorm.weight"
+    )
+    assert gguf_direct.hf_tensor_name("blk.0.attn_k_norm.weight") is None  # not a llama tensor
+
+
+def test_files_the_direct_path_does_not_cover_go_through_transformers(tmp_path: Path) -> None:
+    from gguf import GGUFWriter
+
+    other = tmp_path / "tiny.gguf"
+    writer = GGUFWriter(str(other), "qwen2")
+    writer.add_tokenizer_model("gpt2")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+    assert gguf_direct.convert(other, tmp_path) is False
+    assert list(tmp_path.iterdir()) == [other]  # nothing written: the caller falls back
+
+
+@pytest.mark.slow
+def test_the_direct_conversion_matches_transformers_loader(tmp_path: Path) -> None:
+    """Same config, same tensors, same tokenizer files, same tokens and logits as
+    `from_pretrained(gguf_file=...)`, which the direct path replaces for the shipped model."""
+    import torch
+    from safetensors.numpy import load_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    direct, loader = tmp_path / "direct", tmp_path / "loader"
+    direct.mkdir()
+    loader.mkdir()
+    assert gguf_direct.convert(shipped_gguf(), direct) is True
+    models_module._convert_with_transformers(shipped_gguf(), loader)
+    for folder in (direct, loader):
+        models_module._drop_load_time_keys(folder / "tokenizer_config.json")
+
+    names = sorted(p.name for p in loader.iterdir())
+    assert sorted(p.name for p in direct.iterdir()) == names
+    for name in names:
+        if name != "model.safetensors":
+            assert (direct / name).read_bytes() == (loader / name).read_bytes(), name
+    ours, theirs = load_file(direct / "model.safetensors"), load_file(loader / "model.safetensors")
+    assert ours.keys() == theirs.keys()
+    for key, tensor in theirs.items():
+        assert ours[key].dtype == tensor.dtype and np.array_equal(ours[key], tensor), key
+
+    prompt = "<|im_start|>user\nHow long is parental leave?<|im_end|>\n"
+    tokens = [AutoTokenizer.from_pretrained(f)(prompt)["input_ids"] for f in (direct, loader)]
+    assert tokens[0] == tokens[1]
+    ids = torch.tensor([tokens[0]])
+    with torch.no_grad():
+        logits = [AutoModelForCausalLM.from_pretrained(f)(ids).logits for f in (direct, loader)]
+    assert torch.equal(logits[0], logits[1])
