@@ -10,6 +10,7 @@ from typing import Any, Literal
 from bot.blocks import split_text
 from bot.mrkdwn import escape
 from knowledge.retrieval import source_name
+from knowledge.review_messages import confirm_command, due_status, expired_status
 
 Block = dict[str, Any]
 
@@ -80,13 +81,6 @@ def _source(uri: str) -> str:
     return f"<{uri}|{name}>" if uri.startswith(("http://", "https://")) else f"`{name}`"
 
 
-def _when(review_by: date, today: date) -> str:
-    days = (review_by - today).days
-    if days <= 0:
-        return "today"
-    return f"in {days} day{'s' if days != 1 else ''}"
-
-
 def nudge_text(nudge: Nudge) -> str:
     """The plain fallback (push notifications, screen readers)."""
     text = nudge.text
@@ -103,15 +97,9 @@ def nudge_blocks(nudge: Nudge, *, today: date) -> list[Block]:
     header = f"{icon} {label}: {nudge.title}"
     due = nudge.review_by.isoformat()
     if expired:
-        status = (
-            f"You own *{title}*. Its review date, *{due}*, has passed: helpbot still answers "
-            "from it, but flags those answers as possibly out of date until it is reviewed."
-        )
+        status = expired_status(title, nudge.review_by)
     else:
-        status = (
-            f"You own *{title}*. It is due for review {_when(nudge.review_by, today)}, on "
-            f"*{due}*. After that date helpbot flags answers from it as possibly out of date."
-        )
+        status = due_status(title, nudge.review_by, today)
     return [
         {
             "type": "header",
@@ -129,7 +117,7 @@ def nudge_blocks(nudge: Nudge, *, today: date) -> list[Block]:
         _section(
             "*What to do*\n"
             "• *Still correct?* Confirm it until a new date without changing it: "
-            f"`helpbot docs review {escape(nudge.document_id or '')} --until YYYY-MM-DD` "
+            f"{confirm_command(escape(nudge.document_id or ''))} "
             "(a helpbot admin can run it for you) clears the flag at once. Or change "
             "`review_by:` in its front matter (Markdown), or `review_by=YYYY-MM-DD` in its "
             "keywords (PDF, Word), and save it where it lives; the next re-index takes the new "

@@ -13,6 +13,7 @@ from knowledge.db import outbox, review_dates
 from knowledge.db.connection import Database
 from knowledge.db.document_models import Document
 from knowledge.retrieval import source_name
+from knowledge.review_messages import reminder_text
 
 log = logging.getLogger(__name__)
 
@@ -56,23 +57,30 @@ def review_check(db: Database, *, today: date, nudge_days: int) -> ReviewReport:
                     document.id,
                     review_by=str(document.review_by),
                 )
-            if _notify(session, document, "review_expired", expired_text(document)):
+            if _notify(session, document, "review_expired", today):
                 report.expiry_notices_queued += 1
             report.without_owner += document.owner is None
 
         until = today + timedelta(days=nudge_days)
         for document in review_dates.documents_review_due(session, today=today, until=until):
-            days_left = (document.review_by - today).days if document.review_by else 0
-            if _notify(session, document, "review_due", due_text(document, days_left)):
+            if _notify(session, document, "review_due", today):
                 report.nudges_queued += 1
             report.without_owner += document.owner is None
     log.info("review check: %s", report)
     return report
 
 
-def _notify(session: Session, document: Document, kind: str, text: str) -> bool:
-    if not document.owner:
+def _notify(session: Session, document: Document, kind: str, today: date) -> bool:
+    if not document.owner or document.review_by is None:
         return False
+    text = reminder_text(
+        kind=kind,
+        document_id=document.id,
+        title=document.title,
+        source=source_name(document.source_uri),
+        review_by=document.review_by,
+        today=today,
+    )
     # One message per document, kind and review date: a new date earns a new reminder.
     return outbox.queue_notification(
         session,
@@ -81,30 +89,4 @@ def _notify(session: Session, document: Document, kind: str, text: str) -> bool:
         kind=kind,
         document_id=document.id,
         dedupe_key=f"{kind}:{document.id}:{document.review_by}",
-    )
-
-
-def due_text(document: Document, days_left: int) -> str:
-    when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
-    return (
-        f"Reminder: *{document.title}* ({source_name(document.source_uri)}) is due for review "
-        f"{when}, on {document.review_by}. {what_to_do(document)}"
-    )
-
-
-def expired_text(document: Document) -> str:
-    return (
-        f"*{document.title}* ({source_name(document.source_uri)}) passed its review date "
-        f"({document.review_by}). helpbot still answers from it but marks those answers as "
-        f"possibly out of date until it is reviewed. {what_to_do(document)}"
-    )
-
-
-def what_to_do(document: Document) -> str:
-    """The real ways out: confirm a new date (no change to the document) or update it."""
-    return (
-        "If it is still correct, confirm it until a new date with "
-        f"`helpbot docs review {document.id} --until YYYY-MM-DD` (a helpbot admin can run it), "
-        "or set a new `review_by` in the document at its source; if it changed, update its "
-        "source and helpbot will pick up the new version."
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apscheduler.executors.debug import DebugExecutor
 
+from bot.nudges import Nudge, nudge_blocks
 from knowledge.answering import Asker, build_answer_service
 from knowledge.db import documents as registry
 from knowledge.db import job_runs
@@ -106,6 +107,32 @@ def test_expired_documents_turn_stale_and_owners_get_one_message_each(
         db_outbox.mark_sent(session, first.id, at=first.created_at)
     with services.db.session() as session:
         assert [n.document_id for n in db_outbox.pending_notifications(session)] == ["coworking"]
+
+
+def test_the_queued_text_and_the_slack_message_say_the_same_thing(
+    services: Services, tmp_path: Path
+) -> None:
+    """The daily check writes the fallback text, the bot renders the blocks: one sentence."""
+    corpus(tmp_path / "policies")
+    watch(services, tmp_path / "policies")
+    reindex(services)
+    review_check(services.db, today=TODAY, nudge_days=14)
+
+    with services.db.session() as session:
+        for notice in db_outbox.pending_notifications(session):
+            document = registry.get(session, notice.document_id or "")
+            assert document is not None
+            nudge = Nudge(
+                kind=notice.kind,
+                text=notice.text,
+                document_id=document.id,
+                title=document.title,
+                source_uri=document.source_uri,
+                review_by=document.review_by,
+            )
+            status = nudge_blocks(nudge, today=TODAY)[1]["text"]["text"]
+            assert status.startswith(f"You own *{document.title}*.")
+            assert status in notice.text
 
 
 def test_stale_passages_are_flagged_and_can_be_down_ranked(
