@@ -8,6 +8,7 @@ from typing import Literal
 
 from knowledge.documents.parsed import Chunk, ParsedDocument
 from knowledge.ingest_sources import SourceFile
+from knowledge.settings import setting_default
 from knowledge.stores.base import ChunkRecord
 
 Outcome = Literal["indexed", "unchanged", "duplicate", "failed"]
@@ -17,12 +18,12 @@ Outcome = Literal["indexed", "unchanged", "duplicate", "failed"]
 class IngestOptions:
     """How documents are cut and labelled. Explicit values win over what a file says."""
 
-    chunk_tokens: int = 128
-    overlap_tokens: int = 18
-    max_bytes: int = 50 * 1024 * 1024
+    chunk_tokens: int = setting_default("chunk_tokens")
+    overlap_tokens: int = setting_default("chunk_overlap_tokens")
+    max_bytes: int = setting_default("max_upload_bytes")
     batch_chunks: int = 256
-    default_audiences: tuple[str, ...] = ("everyone",)
-    review_period_days: int = 180
+    default_audiences: tuple[str, ...] = tuple(setting_default("default_audiences"))
+    review_period_days: int = setting_default("review_period_days")
     audiences: tuple[str, ...] | None = None
     owner: str | None = None
     review_by: date | None = None
