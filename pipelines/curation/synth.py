@@ -29,7 +29,6 @@ from knowledge.generation.openai_compat import OpenAICompatGenerator
 from knowledge.retrieval import Passage, Retriever
 from knowledge.services import Services
 from knowledge.settings import Settings
-from knowledge.stores.base import document_chunks
 from knowledge.synthetic_questions import KINDS, SyntheticItem, synthesize, uncovered_questions
 
 log = logging.getLogger(__name__)
@@ -70,10 +69,9 @@ def served_passages(services: Services) -> list[Passage]:
             for d in registry.list_all(session)
             if d.status == "active" and d.live_version and EVERYONE in (d.audiences or [])
         ]
-    dimension = services.embedder.dimension
     out = []
     for doc_id, version in docs:
-        for chunk in document_chunks(services.store, doc_id, int(version), dimension=dimension):
+        for chunk in services.store.list_chunks(doc_id, int(version)):
             out.append(
                 Passage(
                     chunk.text, chunk.title, chunk.section, chunk.source_uri, chunk.document_id,
