@@ -97,10 +97,6 @@ def build_outbox(deps: Deps) -> OutboxDeliverer:
     )
 
 
-def build_app(deps: Deps) -> App:
-    return build_runtime(deps).app
-
-
 def missing_tokens(settings: Settings, *, http: bool = False) -> list[str]:
     """The environment variables still needed to connect to Slack (empty: ready)."""
     needed = {"HELPBOT_SLACK_BOT_TOKEN": settings.slack_bot_token}

@@ -70,10 +70,6 @@ class Embedder:
         return fingerprint(self.name, self.dimension)
 
     @property
-    def max_tokens(self) -> int:
-        return int(self._load().max_seq_length)
-
-    @property
     def tokenizer(self) -> Any:
         return self._load().tokenizer
 

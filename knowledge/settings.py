@@ -312,10 +312,6 @@ class Settings(BaseSettings):
         return self.data_dir / "models"
 
     @property
-    def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
-
-    @property
     def adapters_dir(self) -> Path:
         return self.data_dir / "adapters"
 

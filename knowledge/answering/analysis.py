@@ -81,11 +81,6 @@ def terms(text: str) -> set[str]:
     return {stem(w) for w in tokens(text) if is_content(w)}
 
 
-def ordered_terms(text: str) -> list[str]:
-    """Content-word stems of `text` in order, repeats kept."""
-    return [stem(w) for w in tokens(text) if is_content(w)]
-
-
 def word_pairs(text: str) -> set[tuple[str, str]]:
     """Stems of content words that stand side by side in `text` ("birthing parent")."""
     stems = [stem(w) if is_content(w) else "" for w in tokens(text)]

@@ -204,10 +204,6 @@ def add_exchange(
     return exchange
 
 
-def get_exchange(session: Session, exchange_id: int) -> Exchange | None:
-    return session.get(Exchange, exchange_id)
-
-
 def exchange_by_reference(session: Session, reference: str) -> Exchange | None:
     return session.scalar(select(Exchange).where(Exchange.reference == reference))
 

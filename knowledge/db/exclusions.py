@@ -35,16 +35,3 @@ def exclude(session: Session, source_id: int, uri: str, *, by: str) -> bool:
 def excluded_uris(session: Session, source_id: int) -> set[str]:
     query = select(SourceExclusion.uri).where(SourceExclusion.source_id == source_id)
     return set(session.scalars(query))
-
-
-def include_again(session: Session, source_id: int, uri: str) -> bool:
-    """Undo an exclusion; False if there was none."""
-    row = session.scalar(
-        select(SourceExclusion).where(
-            SourceExclusion.source_id == source_id, SourceExclusion.uri == uri
-        )
-    )
-    if row is None:
-        return False
-    session.delete(row)
-    return True

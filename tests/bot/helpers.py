@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tests.bot.fake_slack_api import Call, FakeSlackApi
@@ -13,13 +12,6 @@ def posts_in_thread(slack: FakeSlackApi, channel: str, thread_ts: str) -> list[C
         c
         for c in slack.calls_to("chat.postMessage")
         if c.args.get("channel") == channel and c.args.get("thread_ts") == thread_ts
-    ]
-
-
-def updates_of(slack: FakeSlackApi, ts: str) -> list[Call]:
-    """Successful chat.update calls on one message."""
-    return [
-        c for c in slack.calls_to("chat.update") if c.args.get("ts") == ts and c.response.get("ok")
     ]
 
 
@@ -98,7 +90,3 @@ def final_reply(slack: FakeSlackApi, channel: str, thread_ts: str) -> tuple[str,
 
 def response_url_calls(slack: FakeSlackApi) -> list[dict[str, Any]]:
     return [c.args for c in slack.calls_to("response_url")]
-
-
-def decoded(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value

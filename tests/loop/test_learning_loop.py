@@ -16,6 +16,7 @@ import pytest
 from benchmarks.loop_simulation import record, vote
 from knowledge.answering.answer_types import Answer, Asker
 from knowledge.db import conversations, curation, jobs, registry
+from knowledge.db.conversation_models import Exchange
 from knowledge.generation.live import LiveAnswerer, live_answer_service
 from knowledge.services import Services
 from pipelines.curation.synth import run_synth
@@ -54,7 +55,7 @@ def _item_of(services: Services, exchange_id: int) -> int:
 
 def _model_version_of(services: Services, exchange_id: int) -> str:
     with services.db.session() as session:
-        exchange = conversations.get_exchange(session, exchange_id)
+        exchange = session.get(Exchange, exchange_id)
         assert exchange is not None
         return str(exchange.model_version)
 
