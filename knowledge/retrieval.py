@@ -103,19 +103,18 @@ class Retriever:
         k = k or settings.k
         mode = mode or settings.mode
         floor = settings.min_score if min_score is None else min_score
-        # BM25-only search still passes a vector of the right size; the store ignores it.
-        if mode == "bm25":
-            vector = [0.0] * self.embedder.dimension
+        visible = SearchFilter(audiences=list(audiences))
+        if mode == "bm25":  # keywords alone: no question embedding needed
+            hits = self.store.keyword_search(question, k=k * OVERFETCH, filters=visible)
         else:
-            vector = self.embedder.encode_query(question)
-        hits = self.store.search(
-            question,
-            vector,
-            k=k * OVERFETCH,
-            alpha=settings.alpha,
-            mode=mode,
-            filters=SearchFilter(audiences=list(audiences)),
-        )
+            hits = self.store.search(
+                question,
+                self.embedder.encode_query(question),
+                k=k * OVERFETCH,
+                alpha=settings.alpha,
+                mode=mode,
+                filters=visible,
+            )
         served, reviews = self.live_hits(hits)
         passages = [self._passage(h, reviews[h.chunk.document_id]) for h in deduplicate(served)]
         if mode == "hybrid":

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from knowledge.services import Services
 from knowledge.stores.base import VectorStore, collection_name
 from knowledge.stores.lancedb_store import LanceDBStore
+from tests.conftest import TEST_DATABASE
 from tests.stores.corpus import CORPUS, DIMENSION
+from tests.stores.hash_embedder import HashEmbedder
 
 StoreFactory = Callable[[str], VectorStore]
 
@@ -78,3 +82,33 @@ def filled(store: VectorStore) -> VectorStore:
     result = store.upsert(CORPUS)
     assert result.ok and len(result.written) == len(CORPUS)
     return store
+
+
+@pytest.fixture(params=["lancedb", "weaviate"])
+def backend_environment(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """For tests on Services (rebuild, retrieval): the tier's database, and each store in turn,
+    so they run on both stores in every tier."""
+    env: dict[str, str] = {}
+    if TEST_DATABASE == "postgresql":
+        env["HELPBOT_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    if request.param == "lancedb":
+        yield env
+        return
+    from tests.fakes.weaviate_server import FakeWeaviateServer
+
+    server = FakeWeaviateServer()
+    endpoint = server.start()
+    try:
+        yield env | {
+            "HELPBOT_WEAVIATE_URL": endpoint.url,
+            "HELPBOT_WEAVIATE_GRPC_PORT": str(endpoint.grpc_port),
+        }
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def hashed(services: Services, embedder: Any) -> Services:
+    """Services whose store and ingestion use the fast embedder."""
+    services.__dict__["embedder"] = HashEmbedder(embedder.tokenizer, "test/hash-words")
+    return services
