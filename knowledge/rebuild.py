@@ -15,20 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from knowledge.db import scheduling
+from knowledge.db import rebuilds
 from knowledge.db.connection import Database
 from knowledge.db.document_models import utcnow
-from knowledge.db.scheduling import LiveDocument
+from knowledge.db.rebuilds import LiveDocument
 from knowledge.documents.chunking import chunk_document, contextual_text, make_token_counter
 from knowledge.documents.parsing import parse_document
 from knowledge.embeddings import Embedder
 from knowledge.ingest import IngestOptions
-from knowledge.stores.base import (
-    ChunkRecord,
-    VectorStore,
-    collection_name,
-    document_chunks,
-)
+from knowledge.stores.base import ChunkRecord, VectorStore, collection_name
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +33,6 @@ SourceReader = Callable[[str], bytes | None]
 # Documents whose live version changed while the new collection was being filled are copied
 # again; past this many rounds something is rewriting faster than we copy, and we stop.
 CATCH_UP_ROUNDS = 3
-# The most results one store query may return: Weaviate refuses more (its default
-# QUERY_MAXIMUM_RESULTS). A document's stored chunks are read back in one search of at most
-# this many; a bigger document can only be rebuilt from its source.
-STORE_QUERY_LIMIT = 10_000
 
 
 @dataclass
@@ -77,7 +68,7 @@ def embedding_model_outdated(db: Database, store: VectorStore, fingerprint: str)
     if active is not None and not active.startswith(collection_name(fingerprint)):
         return True
     with db.session() as session:
-        return scheduling.count_live_versions_not_embedded_with(session, fingerprint) > 0
+        return rebuilds.count_live_versions_not_embedded_with(session, fingerprint) > 0
 
 
 def new_collection_name(fingerprint: str, active: str | None, now: datetime) -> str:
@@ -105,11 +96,11 @@ def rebuild(
         store.drop_collection(target)
     store.create_collection(target)
 
-    filler = _Filler(store, embedder, options, target, read_source, report)
+    filler = _Filler(store, embedder, options, previous, target, read_source, report)
     done: dict[tuple[str, int], int] = {}
     for _ in range(CATCH_UP_ROUNDS):
         with db.session() as session:
-            missing = _not_yet(scheduling.live_documents(session), done, report)
+            missing = _not_yet(rebuilds.live_documents(session), done, report)
         if not missing:
             break
         done |= filler.fill(missing, allow_stored=True)
@@ -118,11 +109,11 @@ def rebuild(
     # Versions that went live in the old collection in the last moments before the swap can
     # only come from their source now (the old collection is no longer searchable).
     with db.session() as session:
-        late = _not_yet(scheduling.live_documents(session), done, report)
+        late = _not_yet(rebuilds.live_documents(session), done, report)
     done |= filler.fill(late, allow_stored=False)
     with db.session() as session:
-        scheduling.record_rebuilt(session, done, fingerprint=embedder.fingerprint)
-        scheduling.record_not_rebuilt(session, report.not_rebuilt)
+        rebuilds.record_rebuilt(session, done, fingerprint=embedder.fingerprint)
+        rebuilds.record_not_rebuilt(session, report.not_rebuilt)
     # A document that could not be carried over still has its chunks in the old collection:
     # keep it, so re-uploading is not the only way back.
     report.previous_kept = bool(report.not_rebuilt) or any(_key(d) not in done for d in late)
@@ -157,12 +148,14 @@ class _Filler:
         store: VectorStore,
         embedder: Embedder,
         options: IngestOptions,
+        source: str | None,
         target: str,
         read_source: SourceReader,
         report: RebuildReport,
     ) -> None:
         self.store, self.embedder, self.options = store, embedder, options
-        self.target, self.read_source, self.report = target, read_source, report
+        self.source, self.target = source, target
+        self.read_source, self.report = read_source, report
         self.count_tokens = make_token_counter(embedder.tokenizer)
 
     def fill(
@@ -237,20 +230,11 @@ class _Filler:
         ]
 
     def _stored(self, document: LiveDocument) -> list[ChunkRecord]:
-        """Every stored chunk of the live version, or ValueError saying why not (all or none:
-        a partial read would silently shorten the document)."""
-        if document.chunk_count > STORE_QUERY_LIMIT:
-            raise ValueError(
-                f"its {document.chunk_count} stored passages are more than one store query "
-                f"returns ({STORE_QUERY_LIMIT})"
-            )
-        # The live collection is still the active one here.
-        chunks = document_chunks(
-            self.store,
-            document.document_id,
-            document.version,
-            dimension=self.embedder.dimension,
-            limit=STORE_QUERY_LIMIT,
+        """Every stored chunk of the live version, listed from the collection being replaced,
+        or ValueError saying why not (all or none: a partial read would silently shorten the
+        document)."""
+        chunks = self.store.list_chunks(
+            document.document_id, document.version, collection=self.source
         )
         if [c.chunk_index for c in chunks] != list(range(document.chunk_count)):
             raise ValueError(
