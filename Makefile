@@ -31,14 +31,10 @@ run: $(STAMP)
 			"use that one, or stop it (Ctrl-C) first."; fi; exit $$rc; \
 	else $(MAKE) --no-print-directory run-steps; fi
 
+# One process (one start-up): migrations, the sample handbook ingested and watched (edits are
+# picked up by the scheduler), the shipped chat model converted once with a progress line, then up.
 run-steps:
-	$(VENV)/bin/helpbot db upgrade
-	$(VENV)/bin/helpbot ingest knowledge/sample/handbook
-	# Convert the shipped chat model now (once, ~30 s) so the first question does not wait.
-	$(VENV)/bin/helpbot models prepare
-	# Watch the handbook folder so edits are picked up by the scheduler ("already watched" is fine).
-	-$(VENV)/bin/helpbot sources add knowledge/sample/handbook 2>/dev/null
-	$(VENV)/bin/helpbot up
+	$(VENV)/bin/helpbot up --setup knowledge/sample/handbook
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -151,13 +151,49 @@ def up(
     scheduler: Annotated[bool, typer.Option(help="Keep watched sources fresh.")] = True,
     admin_console: Annotated[bool, typer.Option(help="Serve the admin console too.")] = True,
     worker: Annotated[bool, typer.Option(help="Run queued jobs (datasets, training).")] = True,
+    setup: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="First do `make run`'s set-up in this process (one start-up instead of four): "
+            "ingest this folder (unchanged files are skipped), watch it, convert the shipped "
+            "chat model. Repeat for several folders."
+        ),
+    ] = None,
 ) -> None:
     """Run helpbot on this machine: the scheduler, the Slack bot when its tokens are set, and
     an interactive question prompt on a terminal."""
+    if setup:
+        first_run_setup(setup)
     svc = _started_services()
     prompt = sys.stdin.isatty()
     with logs_to_file(svc.settings) if prompt else _no_log_file() as log_file:
         _up(svc, scheduler, admin_console, worker, prompt=prompt, log_file=log_file)
+
+
+def first_run_setup(folders: list[Path]) -> None:
+    """What `make run` did in four processes: the migrations (with the first database use), the
+    ingest of `folders`, watching them, and the one-time model conversion with its progress
+    line. A failed file or an unpreparable model stops here, as the Makefile steps did."""
+    from helpbot.commands.knowledge import ingest
+    from helpbot.commands.models import prepare_chat_model
+
+    ingest(folders)
+    svc = services()
+    _watch(svc, folders)
+    if not prepare_chat_model(svc.settings):
+        raise typer.Exit(1)
+
+
+def _watch(svc: Services, folders: list[Path]) -> None:
+    """Watch each folder (the scheduler picks up edits); one already watched is left as it is."""
+    from knowledge.db import watched_sources
+    from pipelines.sources import classify
+
+    with svc.db.session() as session:
+        for folder in folders:
+            kind, location = classify(str(folder))
+            if not watched_sources.source_at(session, location):
+                watched_sources.add_source(session, location=location, kind=kind, added_by="cli")
 
 
 @contextmanager
