@@ -115,9 +115,8 @@ def reindex(
                 max_bytes=settings.max_upload_bytes,
             )
             report.sources.append(outcome)
-    optimize = getattr(store, "optimize", None)  # embedded store: compact after writing
-    if optimize is not None and any(s.status != "error" for s in report.sources):
-        optimize()
+    if any(s.status != "error" for s in report.sources):
+        store.optimize()  # fold the run's writes into the indices (Weaviate does it itself)
     REINDEX_RUNS.labels(outcome=report.result).inc()
     return report
 
