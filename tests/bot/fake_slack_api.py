@@ -22,15 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from tests.bot.fake_slack_workspace import (
-    BOT_ID,
-    BOT_TOKEN,
-    BOT_USER_ID,
-    TEAM_ID,
-    SlackError,
-    Workspace,
-    issue_trigger_id,
-)
+from tests.bot.fake_slack_refusals import SlackError, issue_trigger_id
+from tests.bot.fake_slack_workspace import BOT_ID, BOT_TOKEN, BOT_USER_ID, TEAM_ID, Workspace
 
 __all__ = ["BOT_ID", "BOT_TOKEN", "BOT_USER_ID", "TEAM_ID", "FakeSlackApi", "issue_trigger_id"]
 

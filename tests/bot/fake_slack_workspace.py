@@ -1,25 +1,25 @@
-"""The workspace behind the strict fake Web API: tokens and scopes, channels, messages,
-streams, trigger ids and cursors, answering each method the way Slack does (or refusing it)."""
+"""The workspace behind the strict fake Web API: channels, users, messages and streams, and the
+answer to each method (refusals: see fake_slack_refusals)."""
 
 from __future__ import annotations
 
-import base64
 import itertools
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tests.bot.block_kit_rules import (
-    MESSAGE_TEXT,
-    STREAM_TEXT,
-    BlockError,
-    check_blocks,
-    check_chunks,
-    check_view,
+from tests.bot.block_kit_rules import STREAM_TEXT, BlockError, check_view
+from tests.bot.fake_slack_refusals import (
+    SlackError,
+    authorize,
+    blocks_of,
+    check_method,
+    check_trigger,
+    chunks_of,
+    decode_cursor,
+    encode_cursor,
+    manifest_bot_scopes,
+    message_content,
 )
 
 BOT_USER_ID = "UBOT"
@@ -27,38 +27,8 @@ BOT_ID = "BBOT"
 TEAM_ID = "T0001"
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test"
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
-TRIGGER_TTL_S = 3.0
-"""Slack accepts a trigger_id for 3 seconds after the interaction that carried it."""
 STREAM_LIMIT_S = 300.0
 """A stream not stopped within about five minutes stops accepting appends."""
-
-_trigger_ids = itertools.count(1)
-_issued_triggers: dict[str, float] = {}
-_triggers_lock = threading.Lock()
-
-
-def issue_trigger_id() -> str:
-    """A trigger_id as Slack puts one in an interaction payload (valid for 3 s from now)."""
-    with _triggers_lock:
-        trigger = f"{next(_trigger_ids)}.{int(time.time())}.fake{next(_trigger_ids):08x}"
-        _issued_triggers[trigger] = time.monotonic()
-        return trigger
-
-
-def manifest_bot_scopes() -> set[str]:
-    """The bot scopes manifest.yml asks for: the fake's bot token holds exactly these."""
-    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-    return set(manifest["oauth_config"]["scopes"]["bot"])
-
-
-class SlackError(Exception):
-    """A refusal: `{"ok": false, "error": code, ...extra}`."""
-
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
 
 
 @dataclass
@@ -73,29 +43,6 @@ class Message:
     """posted | streaming | stopped."""
     chunks: list[dict[str, Any]] = field(default_factory=list)
     started_at: float = 0.0
-
-
-CHAT = ("chat:write",)
-SCOPES: dict[str, tuple[str, ...]] = {
-    "chat.postMessage": CHAT,
-    "chat.update": CHAT,
-    "chat.delete": CHAT,
-    "chat.postEphemeral": CHAT,
-    "chat.startStream": CHAT,
-    "chat.appendStream": CHAT,
-    "chat.stopStream": CHAT,
-    "usergroups.users.list": ("usergroups:read",),
-    "users.lookupByEmail": ("users:read.email",),
-    "users.info": ("users:read",),
-    "conversations.open": ("im:write",),
-    "reactions.add": ("reactions:write",),
-    "reactions.remove": ("reactions:write",),
-    "assistant.threads.setStatus": ("assistant:write",),
-    "assistant.threads.setSuggestedPrompts": ("assistant:write",),
-    "assistant.threads.setTitle": ("assistant:write",),
-}
-READ_SCOPE = {"C": "channels:read", "G": "groups:read", "D": "im:read"}
-NO_SCOPE = ("auth.test", "views.open", "views.publish", "views.update")
 
 
 class Workspace:
@@ -130,25 +77,6 @@ class Workspace:
     def message(self, channel: str, ts: str) -> Message | None:
         return self.messages.get((channel, ts))
 
-    # --- checks -------------------------------------------------------------------------------
-    def _authorize(self, method: str, token: str, args: dict[str, Any]) -> None:
-        if method == "apps.connections.open":
-            if token not in self.app_tokens:
-                raise SlackError("not_allowed_token_type" if token else "not_authed")
-            return
-        if not token:
-            raise SlackError("not_authed")
-        if token not in self.tokens:
-            raise SlackError("invalid_auth")
-        needed: tuple[str, ...] = SCOPES.get(method, ())
-        if method in ("conversations.members", "conversations.info"):
-            needed = (READ_SCOPE.get(str(args.get("channel", ""))[:1], "channels:read"),)
-        granted = self.tokens[token]
-        if needed and not set(needed) & granted:
-            raise SlackError(
-                "missing_scope", needed=",".join(needed), provided=",".join(sorted(granted))
-            )
-
     def _channel(self, args: dict[str, Any], name: str = "channel") -> str:
         channel = str(args.get(name) or "")
         if channel not in self.channels:
@@ -171,63 +99,13 @@ class Workspace:
             raise SlackError("message_not_in_streaming_state")
         return message
 
-    @staticmethod
-    def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
-        blocks = args.get("blocks")
-        if blocks in (None, "", []):
-            return []
-        try:
-            check_blocks(blocks)
-        except BlockError as error:
-            raise SlackError("invalid_blocks", errors=[str(error)]) from error
-        return list(blocks)
-
-    @staticmethod
-    def _chunks(args: dict[str, Any]) -> list[dict[str, Any]]:
-        chunks = list(args.get("chunks") or [])
-        if args.get("markdown_text"):
-            chunks.insert(0, {"type": "markdown_text", "text": args["markdown_text"]})
-        try:
-            check_chunks(chunks)
-        except BlockError as error:
-            raise SlackError("invalid_chunks", errors=[str(error)]) from error
-        return chunks
-
-    def _message_content(self, args: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-        text = str(args.get("text") or "")
-        blocks = self._blocks(args)
-        if not text and not blocks:
-            raise SlackError("no_text")
-        if len(text) > MESSAGE_TEXT:
-            raise SlackError("msg_too_long")
-        return text, blocks
-
-    def _trigger(self, args: dict[str, Any]) -> None:
-        trigger = str(args.get("trigger_id") or "")
-        with _triggers_lock:
-            issued = _issued_triggers.get(trigger)
-        if issued is None:
-            raise SlackError("invalid_trigger_id")
-        if self.now() - issued > TRIGGER_TTL_S:
-            raise SlackError("expired_trigger_id")
-
     def next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
 
     # --- methods ------------------------------------------------------------------------------
     def call(self, method: str, token: str, args: dict[str, Any]) -> dict[str, Any]:
-        if (
-            method not in SCOPES
-            and method not in NO_SCOPE
-            and method
-            not in (
-                "conversations.members",
-                "conversations.info",
-                "apps.connections.open",
-            )
-        ):
-            raise SlackError("unknown_method")
-        self._authorize(method, token, args)
+        check_method(method)
+        authorize(method, token, args, tokens=self.tokens, app_tokens=self.app_tokens)
         handler = getattr(self, "_" + method.replace(".", "_"))
         result: dict[str, Any] = handler(args)
         return {"ok": True, **result}
@@ -245,12 +123,12 @@ class Workspace:
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         named = self.channel_names.get(str(args.get("channel") or ""))
         channel = named or self._channel(args)
-        text, blocks = self._message_content(args)
+        text, blocks = message_content(args)
         message = Message(channel, self.next_ts(), BOT_USER_ID, text, blocks)
         message.thread_ts = args.get("thread_ts") or None
         self.messages[(channel, message.ts)] = message
-        shown = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": message.ts}
-        shown |= {"text": text, "blocks": blocks}
+        shown: dict[str, Any] = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID}
+        shown |= {"ts": message.ts, "text": text, "blocks": blocks}
         if message.thread_ts:
             shown["thread_ts"] = message.thread_ts
         return {"channel": channel, "ts": message.ts, "message": shown}
@@ -262,7 +140,7 @@ class Workspace:
             if self.now() - message.started_at <= STREAM_LIMIT_S:
                 raise SlackError("cant_update_message")  # stop the stream first
             message.state = "stopped"
-        message.text, message.blocks = self._message_content(args)
+        message.text, message.blocks = message_content(args)
         message.chunks = []  # an edit replaces everything the message showed
         return {"channel": channel, "ts": message.ts, "text": message.text}
 
@@ -276,7 +154,7 @@ class Workspace:
         self._channel(args)
         if not args.get("user"):
             raise SlackError("user_not_found")
-        self._message_content(args)
+        message_content(args)
         return {"message_ts": self.next_ts()}
 
     def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +165,7 @@ class Workspace:
             args.get("recipient_user_id") and args.get("recipient_team_id")
         ):
             raise SlackError("invalid_arguments", errors=["recipient ids are required"])
-        chunks = self._chunks(args)
+        chunks = chunks_of(args)
         message = Message(channel, self.next_ts(), BOT_USER_ID, thread_ts=args["thread_ts"])
         message.state, message.chunks, message.started_at = "streaming", chunks, self.now()
         self.messages[(channel, message.ts)] = message
@@ -298,19 +176,19 @@ class Workspace:
         message = self._streaming(channel, args.get("ts"))
         if len(str(args.get("markdown_text") or "")) > STREAM_TEXT:
             raise SlackError("msg_too_long")
-        message.chunks.extend(self._chunks(args))
+        message.chunks.extend(chunks_of(args))
         return {"channel": channel, "ts": message.ts}
 
     def _chat_stopStream(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
         message = self._streaming(channel, args.get("ts"))
-        message.chunks.extend(self._chunks(args))
-        message.blocks = self._blocks(args)
+        message.chunks.extend(chunks_of(args))
+        message.blocks = blocks_of(args)
         message.state = "stopped"
         return {"channel": channel, "ts": message.ts, "message": {"ts": message.ts}}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        self._trigger(args)
+        check_trigger(args, now=self.now())
         return self._view(args, "modal")
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -338,10 +216,10 @@ class Workspace:
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self.channels[self._channel(args)]
         limit = int(args.get("limit") or 100)
-        start = _decode_cursor(args.get("cursor"))
+        start = decode_cursor(args.get("cursor"))
         page = members[start : start + limit]
         more = start + limit < len(members)
-        cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        cursor = encode_cursor(start + limit) if more else ""
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -382,23 +260,12 @@ class Workspace:
     def _assistant_threads_setSuggestedPrompts(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args, "channel_id")
         prompts = args.get("prompts")
-        valid = isinstance(prompts, list) and 0 < len(prompts) <= 4
-        if not valid or not all(p.get("title") and p.get("message") for p in prompts):
+        if not isinstance(prompts, list) or not 0 < len(prompts) <= 4:
+            raise SlackError("invalid_arguments", errors=["1-4 prompts with title and message"])
+        if not all(p.get("title") and p.get("message") for p in prompts):
             raise SlackError("invalid_arguments", errors=["1-4 prompts with title and message"])
         self.suggested_prompts[channel] = list(prompts)
         return {}
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"url": "ws://127.0.0.1:1/never"}
-
-
-def _decode_cursor(cursor: Any) -> int:
-    if not cursor:
-        return 0
-    try:
-        kind, _, offset = base64.b64decode(str(cursor)).decode().partition(":")
-        if kind == "offset" and offset.isdigit():
-            return int(offset)
-    except ValueError:
-        pass
-    raise SlackError("invalid_cursor")
