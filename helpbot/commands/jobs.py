@@ -14,6 +14,7 @@ from rich.table import Table
 from helpbot.app import app, console, err, services
 from knowledge.db import jobs
 from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
+from knowledge.db.document_models import as_utc
 from knowledge.db.job_models import Job
 from knowledge.services import Services
 
@@ -32,7 +33,7 @@ class State(StrEnum):
 
 
 def _when(moment: Any) -> str | None:
-    return jobs.as_utc(moment).isoformat(timespec="seconds") if moment else None
+    return as_utc(moment).isoformat(timespec="seconds") if moment else None
 
 
 def _row(job: Job) -> dict[str, Any]:

@@ -11,14 +11,14 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
 from knowledge.db.connection import Database
-from knowledge.db.document_models import utcnow
+from knowledge.db.document_models import as_utc, utcnow
 from knowledge.db.job_models import FINAL_STATES, Job, JobLog, JobMetric, Worker
 from knowledge.db.job_workers import list_workers as list_workers  # re-exported: one queue API
 from knowledge.db.job_workers import live_workers as live_workers
@@ -34,11 +34,6 @@ LeaseStatus = Literal["running", "cancel", "lost"]
 
 class JobError(ValueError):
     """A request the queue refuses (unknown kind, unknown job, cancelling a finished job)."""
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without a zone; every one we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- enqueue and read ---------------------------------------------------------------------
