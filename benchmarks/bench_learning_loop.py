@@ -133,6 +133,63 @@ def run_jobs(
     return {"jobs": jobs, "seconds": timings}
 
 
+def loss_curve(services: Services) -> list[dict[str, Any]]:
+    """The last training job's per-step figures, as the worker stored them for live curves."""
+    trains = [row for row in job_queue.list_jobs(services.db, limit=10) if row.kind == "train"]
+    if not trains:
+        return []
+    points = job_queue.metrics_for(services.db, max(trains, key=lambda row: row.id).id)
+    keys = ("epoch", "loss", "eval_loss", "lr", "tokens_per_s", "step_time_s")
+    return [
+        {"step": p.step} | {k: p.values[k] for k in keys if p.values.get(k) is not None}
+        for p in points
+    ]
+
+
+def curve_svg(curve: list[dict[str, Any]], *, window: int = 8) -> str:
+    """The training loss by step (light), its running mean over `window` steps (dark) and the
+    validation loss (red dots) as a small SVG line chart; no plotting library needed."""
+    losses = [(c["step"], c["loss"]) for c in curve if "loss" in c]
+    evals = [(c["step"], c["eval_loss"]) for c in curve if "eval_loss" in c]
+    if not losses:
+        return ""
+    width, height, left, bottom, pad = 640, 320, 48, 36, 12
+    last = max(step for step, _ in losses + evals)
+    top = max(value for _, value in losses + evals) * 1.05
+
+    def xy(step: float, value: float) -> str:
+        x = left + (width - left - pad) * step / max(last, 1)
+        y = height - bottom - (height - bottom - pad) * value / top
+        return f"{x:.1f},{y:.1f}"
+
+    mean = [
+        (step, sum(v for _, v in losses[max(0, i - window + 1) : i + 1]) / min(i + 1, window))
+        for i, (step, _) in enumerate(losses)
+    ]
+    ticks = [round(top * i / 4, 2) for i in range(5)]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        *(
+            f'<text x="{left - 6}" y="{xy(0, t).split(",")[1]}" text-anchor="end">{t}</text>'
+            for t in ticks
+        ),
+        f'<polyline fill="none" stroke="#9ecae1" points="{" ".join(xy(*p) for p in losses)}"/>',
+        f'<polyline fill="none" stroke="#08519c" stroke-width="2" '
+        f'points="{" ".join(xy(*p) for p in mean)}"/>',
+        *(
+            f'<circle cx="{xy(*p).split(",")[0]}" cy="{xy(*p).split(",")[1]}" r="4" '
+            'fill="#cb181d"/>'
+            for p in evals
+        ),
+        f'<text x="{width / 2}" y="{height - 8}" text-anchor="middle">optimizer step '
+        f"(last {last}); light: train loss, dark: {window}-step mean, red: validation loss</text>",
+        "</svg>",
+    ]
+    return "\n".join(parts)
+
+
 def on_18f(adapter: Path | None, data_dir: Path, *, ingested: bool = False) -> dict[str, Any]:
     """Extractive vs base vs base + adapter on the 18F questions (`ingested`: reuse the
     knowledge base already in `data_dir`, which takes half an hour to build on 2 cores)."""
@@ -199,12 +256,17 @@ def main() -> None:
     print(json.dumps(loop, indent=1, default=str)[:4000], flush=True)
     train = loop["jobs"].get("train", {}).get("result") or {}
     adapter = Path(train["adapter_dir"]) if train.get("adapter_dir") else None
+    curve = loss_curve(services)
     result: dict[str, Any] = {
         "month": month,
         "curation": curated,
         "loop": loop,
         "peak_rss_mb": peak_rss_mb(),
+        "loss_curve": curve,
     }
+    if args.out and curve:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_name(f"{args.out.stem}-loss.svg").write_text(curve_svg(curve))
     emit(result, args.out)  # the loop's figures survive even if the 18F part is cut short
     if not args.skip_18f:
         result["18f"] = on_18f(
