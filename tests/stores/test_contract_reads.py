@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from knowledge.stores.base import ChunkRecord, SearchFilter, VectorStore, collection_name
+from tests.stores.conftest import StoreFactory
 from tests.stores.corpus import CORPUS, ids, make, unit
 
 # Real Weaviate refuses a query whose offset + limit passes QUERY_MAXIMUM_RESULTS (10,000 by
@@ -96,3 +97,15 @@ def test_optimize_keeps_every_chunk_and_search(filled: VectorStore) -> None:
 def test_list_chunks_after_a_delete_is_empty(filled: VectorStore) -> None:
     assert filled.delete("leave", versions=[1]) == 2
     assert filled.list_chunks("leave", 1) == []
+
+
+def test_close_keeps_the_data_for_the_next_handle(
+    filled: VectorStore, store_factory: StoreFactory
+) -> None:
+    filled.close()
+    reopened = store_factory(collection_name("contract"))
+    reopened.ensure_schema()
+    assert reopened.active_collection() == collection_name("contract")
+    assert reopened.count() == len(CORPUS)
+    assert len(reopened.list_chunks("leave", 1)) == 2
+    assert reopened.keyword_search("coworking", k=1)[0].chunk.id == CORPUS[2].id
