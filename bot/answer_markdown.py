@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from knowledge.answering.answer_types import Citation
+from knowledge.review_messages import source_flag
 
 MARKDOWN_LIMIT = 12000
 """Slack's limit on all markdown blocks of one message (and on one streamed text)."""
@@ -51,11 +52,9 @@ def source_item(citation: Citation) -> str:
         parts.append(link_label(citation.section))
     if uri and not is_web_link(uri):
         parts.append(f"`{citation.source.replace('`', '')}`")
-    if citation.stale:
-        due = f" (due {citation.review_by.isoformat()})" if citation.review_by else ""
-        parts.append(f"⚠️ review overdue{due}, may be out of date")
-    elif citation.review_by:
-        parts.append(f"review due {citation.review_by.isoformat()}")
+    flag = source_flag(citation.review_by, stale=citation.stale)
+    if flag:
+        parts.append(f"⚠️ {flag}" if citation.stale else flag)
     return " · ".join(parts)
 
 

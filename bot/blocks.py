@@ -11,6 +11,7 @@ from typing import Any
 from bot.answer_markdown import answer_markdown
 from bot.mrkdwn import escape, to_mrkdwn
 from knowledge.answering.answer_types import Citation
+from knowledge.review_messages import source_flag
 from knowledge.settings import setting_default
 
 Block = dict[str, Any]
@@ -114,11 +115,9 @@ def source_line(citation: Citation) -> str:
         parts.append(escape(citation.section))
     if uri and not uri.startswith(("http://", "https://")):
         parts.append(escape(citation.source))
-    if citation.stale:
-        due = f" (due {citation.review_by.isoformat()})" if citation.review_by else ""
-        parts.append(f":warning: review overdue{due}, may be out of date")
-    elif citation.review_by:
-        parts.append(f"review due {citation.review_by.isoformat()}")
+    flag = source_flag(citation.review_by, stale=citation.stale)
+    if flag:
+        parts.append(f":warning: {flag}" if citation.stale else flag)
     return " · ".join(parts)
 
 
@@ -314,7 +313,7 @@ def home_view(
         if doc.stale:
             line += " · :warning: review overdue"
         elif doc.review_by:
-            line += f" · review due {doc.review_by.isoformat()}"
+            line += f" · {source_flag(doc.review_by, stale=False)}"
         lines.append(line)
     knows = "\n".join(lines) or "_No documents are loaded yet._"
     good = " ".join(f":{name}:" for name, v in feedback_emoji.items() if v > 0)

@@ -1,8 +1,19 @@
-"""The words of an owner's review reminder: one text for the queued message and the Slack one."""
+"""The words about review dates: an owner's reminder, and the flag beside a cited source."""
 
 from __future__ import annotations
 
 from datetime import date
+
+
+def source_flag(review_by: date | None, *, stale: bool) -> str | None:
+    """What an answer's source line says of its review date, in every rendering: 'review
+    overdue (due 2026-05-01), may be out of date', 'review due 2026-05-01', or None."""
+    if stale:
+        due = f" (due {review_by.isoformat()})" if review_by else ""
+        return f"review overdue{due}, may be out of date"
+    if review_by:
+        return f"review due {review_by.isoformat()}"
+    return None
 
 
 def due_in(review_by: date, today: date) -> str:

@@ -77,6 +77,21 @@ def test_sources_without_web_link_and_stale_sources() -> None:
     )
 
 
+def test_both_renderings_flag_a_source_with_the_same_sentence() -> None:
+    cases = [
+        (citation(stale=True), "review overdue (due 2026-09-01), may be out of date"),
+        (citation(stale=True, review_by=None), "review overdue, may be out of date"),
+        (citation(), "review due 2026-09-01"),
+    ]
+    for cited, sentence in cases:
+        mrkdwn_flag = blocks.source_line(cited).split(" · ")[-1]
+        markdown_flag = answer_markdown.source_item(cited).split(" · ")[-1]
+        assert mrkdwn_flag.removeprefix(":warning: ") == sentence
+        assert markdown_flag.removeprefix("⚠️ ") == sentence
+    fresh = citation(review_by=None)
+    assert "review" not in blocks.source_line(fresh) + answer_markdown.source_item(fresh)
+
+
 def test_abstained_answer_points_to_the_help_contact() -> None:
     built = blocks.answer_blocks(
         view(
