@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,30 +44,57 @@ def models_prepare() -> None:
     """Convert the shipped chat model once (about 10 s), so the first answer does not wait;
     instant when already done or when HELPBOT_BASE_MODEL names another model."""
     settings = services().settings
-    if not prepare_chat_model(settings):
+    if not ChatModelPreparation(settings).start().finish():
         raise typer.Exit(1)
 
 
-def prepare_chat_model(settings: Any) -> bool:
-    """`models prepare` for set-up scripts and `up --setup`: a progress line while the model
-    converts, then one sentence; False (the sentence says why) when it cannot be prepared."""
-    from knowledge.generation.base import GeneratorUnavailableError
-    from knowledge.generation.model_files import prepare_base_model
+class ChatModelPreparation:
+    """The one-time model conversion in a background thread (`up --setup` runs it beside the
+    ingest); `finish()` shows its progress line until it is done, then its one sentence."""
 
-    with err.status("preparing the chat model (once, about 10 s)...") as status:
+    def __init__(self, settings: Any) -> None:
+        self._settings = settings
+        self._progress = (0, 0)
+        self._outcome = ""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="model-prepare", daemon=True)
 
-        def converted(done: int, total: int) -> None:
-            status.update(f"converting the chat model (once): {done}/{total} tensors")
+    def start(self) -> ChatModelPreparation:
+        self._thread.start()
+        return self
 
+    def _run(self) -> None:
+        from knowledge.generation.model_files import prepare_base_model
+
+        s = self._settings
         try:
-            outcome = prepare_base_model(
-                settings.base_model, settings.models_dir, settings.generator, converted
+            self._outcome = prepare_base_model(
+                s.base_model, s.models_dir, s.generator, self._report
             )
-        except GeneratorUnavailableError as error:
-            err.print(f"[red]{error}[/]")
+        except BaseException as error:  # handed to finish(), in the caller's thread
+            self._error = error
+
+    def _report(self, done: int, total: int) -> None:
+        self._progress = (done, total)
+
+    def finish(self) -> bool:
+        """Wait for the conversion; False (the sentence says why) when the model cannot be
+        prepared. Any other error is raised here, as it would have been without the thread."""
+        from knowledge.generation.base import GeneratorUnavailableError
+
+        with err.status("preparing the chat model (once, about 10 s)...") as status:
+            while self._thread.is_alive():
+                done, total = self._progress
+                if total:
+                    status.update(f"converting the chat model (once): {done}/{total} tensors")
+                self._thread.join(0.1)
+        if isinstance(self._error, GeneratorUnavailableError):
+            err.print(f"[red]{self._error}[/]")
             return False
-    err.print(outcome, highlight=False)
-    return True
+        if self._error is not None:
+            raise self._error
+        err.print(self._outcome, highlight=False)
+        return True
 
 
 @models_app.command("list")

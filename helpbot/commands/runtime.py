@@ -172,15 +172,21 @@ def up(
 
 def first_run_setup(folders: list[Path]) -> None:
     """What `make run` did in four processes: the migrations (with the first database use), the
-    ingest of `folders`, watching them, and the one-time model conversion with its progress
-    line. A failed file or an unpreparable model stops here, as the Makefile steps did."""
+    ingest of `folders` and watching them, with the one-time model conversion beside them and
+    its progress line after. A failed file or an unpreparable model stops here, as the
+    Makefile steps did."""
     from helpbot.commands.knowledge import ingest
-    from helpbot.commands.models import prepare_chat_model
+    from helpbot.commands.models import ChatModelPreparation
 
-    ingest(folders)
     svc = services()
-    _watch(svc, folders)
-    if not prepare_chat_model(svc.settings):
+    svc.db  # noqa: B018 - the migrations, before two threads use the database
+    model = ChatModelPreparation(svc.settings).start()  # converts beside the ingest (2 cores)
+    try:
+        ingest(folders)
+        _watch(svc, folders)
+    finally:
+        prepared = model.finish()  # a failed ingest still waits: no half-written model folder
+    if not prepared:
         raise typer.Exit(1)
 
 

