@@ -85,3 +85,50 @@ def test_every_top_level_command_is_in_the_readme() -> None:
         name for name in sorted(commands) if not re.search(rf"helpbot {name}\b|`{name}`", README)
     ]
     assert not missing, f"README never mentions helpbot {missing}"
+
+
+QUICK_START_QUESTION = "How many working days of full sick pay do employees get?"
+TIMINGS = re.compile(r"^extractive( · [a-z]+ \d+\.\d\ds)+$")
+"""The last line of a printed answer: the answerer and its stage timings (which vary)."""
+
+
+def _quick_start_exchange() -> list[str]:
+    """The `? ` exchange README's Quick start shows: the question line, then what was printed."""
+    block = re.search(r"^```\n(\? .+?)\n```$", README, re.MULTILINE | re.DOTALL)
+    assert block, "README's Quick start shows no `? ` exchange in a code block"
+    return block.group(1).splitlines()
+
+
+@pytest.fixture
+def handbook(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, embedder: Any) -> Any:
+    from tests.sample_knowledge import handbook_services
+
+    svc = handbook_services(tmp_path_factory.getbasetemp(), tmp_path / "data", embedder)
+    yield svc
+    svc.close()
+
+
+def test_quick_start_shows_what_the_prompt_prints_on_the_sample_handbook(
+    handbook: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question goes through `helpbot up`'s prompt (the live answerer of a fresh install,
+    on the whole sample handbook) and prints what README shows, timings aside."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from helpbot.commands import answers as answers_cli
+
+    shown = _quick_start_exchange()
+    assert shown[0] == f"? {QUICK_START_QUESTION}"
+    printed = StringIO()
+    terminal = Console(file=printed, soft_wrap=True, color_system=None, highlight=False)
+    typed = iter([QUICK_START_QUESTION, "quit"])
+    monkeypatch.setattr(terminal, "input", lambda _prompt="": next(typed))
+    monkeypatch.setattr(answers_cli, "console", terminal)
+    answers_cli.interactive(handbook.answers)
+    lines = [line.rstrip() for line in printed.getvalue().splitlines()]
+    assert lines[:-1] == shown[1:-1], "README's Quick start answer is not what the prompt prints"
+    assert TIMINGS.match(lines[-1]), lines[-1]
+    assert TIMINGS.match(shown[-1]), f"README's timings line reads {shown[-1]!r}"
+    assert re.match(r"^\s+\[\d+\] ", shown[2]), "the answer is shown without its sources"
