@@ -41,7 +41,7 @@ from pipelines.reindex import open_store
 
 log = logging.getLogger("pipelines.scheduler")  # also when run as __main__
 
-LEADER_LEASE = "scheduler"
+LEADER_LEASE = leases.SCHEDULER_LEASE
 LEASE_TTL = timedelta(seconds=60)
 """A dead leader is replaced within this long (plus one heartbeat)."""
 HEARTBEAT = timedelta(seconds=10)

@@ -9,8 +9,9 @@ from typing import Any, cast
 
 from admin.auth import record
 from admin.context import ConsoleContext
+from admin.tabs.sources import run_requested
 from knowledge import deletion
-from knowledge.db import console_pages, exclusions, job_runs, leases
+from knowledge.db import console_pages, exclusions, job_runs
 from knowledge.db import documents as registry
 from knowledge.db.writer import WriterBusyError, cli_holder, writer_lease
 from knowledge.ingest import FileResult, SourceFile
@@ -300,11 +301,6 @@ def reindex_now(ctx: ConsoleContext, user: str) -> str:
         run_id = job_runs.request_run(
             session, job="reindex", requested_by=f"console:{user}", at=now
         )
-        leader = leases.current_lease(session, "scheduler", now=now)
+        message = run_requested(session, "Re-index", run_id, now=now)
     record(ctx, user, "console.reindex_requested", str(run_id))
-    if leader is None:
-        return (
-            f"Re-index requested (run {run_id}), but no scheduler is running: it starts when "
-            "`helpbot up` or `helpbot scheduler` runs."
-        )
-    return f"Re-index requested (run {run_id}); the scheduler starts it within a minute."
+    return message

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import gradio as gr
+from sqlalchemy.orm import Session
 
 from admin.auth import action, record
 from admin.context import ConsoleContext
@@ -130,14 +132,20 @@ def run_now(ctx: ConsoleContext, job: str, user: str) -> str:
     now = ctx.now()
     with ctx.services.db.session() as session:
         run_id = job_runs.request_run(session, job=job, requested_by=f"console:{user}", at=now)
-        leader = leases.current_lease(session, "scheduler", now=now)
+        message = run_requested(session, job, run_id, now=now)
     record(ctx, user, "console.run_requested", job, run=run_id)
+    return message
+
+
+def run_requested(session: Session, label: str, run_id: int, *, now: datetime) -> str:
+    """'<label> requested (run N)' and whether a running scheduler will start it."""
+    leader = leases.current_lease(session, leases.SCHEDULER_LEASE, now=now)
     if leader is None:
         return (
-            f"{job} requested (run {run_id}), but no scheduler is running: it starts when "
+            f"{label} requested (run {run_id}), but no scheduler is running: it starts when "
             "`helpbot up` or `helpbot scheduler` runs."
         )
-    return f"{job} requested (run {run_id}); the scheduler ({leader.holder}) starts it shortly."
+    return f"{label} requested (run {run_id}); the scheduler ({leader.holder}) starts it shortly."
 
 
 def outbox_rows(ctx: ConsoleContext, status: str) -> list[list[Any]]:

@@ -12,6 +12,10 @@ from knowledge.db.connection import Database
 from knowledge.db.document_models import as_utc
 from knowledge.db.scheduler_models import Lease
 
+SCHEDULER_LEASE = "scheduler"
+"""The lease the freshness scheduler's leader holds; the console reads it to say whether a
+requested run will start."""
+
 
 def acquire_lease(db: Database, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
     """Take or renew the named lease; True when `holder` has it until now + ttl.

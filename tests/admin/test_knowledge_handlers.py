@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from admin.context import ConsoleContext
 from admin.tabs import knowledge, sources
 from knowledge.db import documents as registry
-from knowledge.db import job_runs
+from knowledge.db import job_runs, leases
 from knowledge.db.document_models import AuditEvent
 from pipelines.reindex import reindex
 from tests.admin.conftest import NOW
@@ -168,6 +169,22 @@ def test_reindex_now_is_a_request_the_scheduler_takes(console: ConsoleContext) -
     with console.services.db.session() as session:
         taken = job_runs.take_run_requests(session, holder="test", at=NOW)
     assert taken == ["reindex"]
+
+
+def test_requested_runs_name_the_running_scheduler(console: ConsoleContext) -> None:
+    leases.acquire_lease(
+        console.services.db,
+        leases.SCHEDULER_LEASE,
+        "leader@host",
+        now=NOW,
+        ttl=timedelta(minutes=1),
+    )
+    for message in (
+        knowledge.reindex_now(console, "eddie"),
+        sources.run_now(console, "review", "eddie"),
+    ):
+        assert "the scheduler (leader@host) starts it shortly" in message
+        assert "no scheduler" not in message
 
 
 def test_sources_add_list_run_and_remove(console: ConsoleContext, tmp_path: Path) -> None:
