@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
-from knowledge.db import job_runs, leases
+from knowledge.db import job_runs, writer
 from knowledge.db.document_models import utcnow
 from knowledge.services import Services
 from pipelines.calibration import recalibrate_if_changed
@@ -21,12 +20,6 @@ log = logging.getLogger(__name__)
 
 JobName = Literal["reindex", "review", "rebuild", "calibrate"]
 Clock = Callable[[], datetime]
-
-# Only one process writes re-index results at a time (the scheduler leader, `helpbot
-# reindex`, a console "run now"); the lease is renewed while a run lasts and expires if
-# its process dies, so a crash never blocks re-indexing for longer than this.
-WRITER_LEASE = "knowledge-writer"
-WRITER_TTL = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -139,25 +132,15 @@ def _recalibrate(context: JobContext) -> None:
 
 @contextmanager
 def writer_lease(context: JobContext) -> Iterator[str | None]:
-    """Hold the re-index lease for the block; yields None when held, else the other holder."""
-    db, clock, holder = context.services.db, context.clock, context.holder
-    if not leases.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=WRITER_TTL):
-        with db.session() as session:
-            lease = leases.current_lease(session, WRITER_LEASE, now=clock())
-            other = lease.holder if lease else "another process"
+    """Hold the knowledge-writer lease for the block without waiting; yields None when held,
+    else the other holder (the run is then skipped, not failed)."""
+    with ExitStack() as held:
+        try:
+            held.enter_context(
+                writer.writer_lease(context.services.db, context.holder, clock=context.clock)
+            )
+        except writer.WriterBusyError as busy:
+            other: str | None = busy.holder
+        else:
+            other = None
         yield other
-        return
-    stop = threading.Event()
-
-    def keep_alive() -> None:
-        while not stop.wait(WRITER_TTL.total_seconds() / 3):
-            leases.acquire_lease(db, WRITER_LEASE, holder, now=clock(), ttl=WRITER_TTL)
-
-    renewer = threading.Thread(target=keep_alive, name="reindex-lease", daemon=True)
-    renewer.start()
-    try:
-        yield None
-    finally:
-        stop.set()
-        renewer.join()
-        leases.release_lease(db, WRITER_LEASE, holder, now=clock())

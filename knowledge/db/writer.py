@@ -20,12 +20,21 @@ from knowledge.db.document_models import utcnow
 log = logging.getLogger(__name__)
 
 WRITER_LEASE = "knowledge-writer"
-"""The lease row pipelines.jobs takes for re-index runs: they exclude each other."""
+"""The lease row every index writer takes (re-index runs, CLI and console ingest and delete):
+they exclude each other."""
 WRITER_TTL = timedelta(minutes=10)
+"""Renewed while a write lasts; a crashed process blocks writes for at most this long."""
 
 
 class WriterBusyError(RuntimeError):
-    """Another process holds the writer lease; the message names it."""
+    """Another process holds the writer lease; the message and `.holder` name it."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(
+            f"the knowledge index is being changed by {holder} (a re-index?); "
+            "try again when it has finished"
+        )
+        self.holder = holder
 
 
 def cli_holder() -> str:
@@ -51,10 +60,7 @@ def writer_lease(
             with db.session() as session:
                 lease = leases.current_lease(session, WRITER_LEASE, now=clock())
                 other = lease.holder if lease else "another process"
-            raise WriterBusyError(
-                f"the knowledge index is being changed by {other} (a re-index?); "
-                "try again when it has finished"
-            )
+            raise WriterBusyError(other)
         time.sleep(poll_s)
     stop = threading.Event()
 
