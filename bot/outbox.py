@@ -26,6 +26,7 @@ from bot.slack_api import SlackApi, retry_after
 from knowledge.db import documents as registry
 from knowledge.db import outbox
 from knowledge.db.connection import Database
+from knowledge.settings import setting_default
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,10 @@ class OutboxDeliverer:
         *,
         holder: str,
         clock: Callable[[], datetime],
-        poll_s: float = 30.0,
-        max_attempts: int = 5,
-        retry_s: float = 60.0,
-        claim_timeout_s: float = 600.0,
+        poll_s: float = setting_default("slack_outbox_poll_seconds"),
+        max_attempts: int = setting_default("slack_outbox_max_attempts"),
+        retry_s: float = setting_default("slack_outbox_retry_seconds"),
+        claim_timeout_s: float = setting_default("slack_outbox_claim_timeout_seconds"),
         batch: int = 50,
     ) -> None:
         self.db, self.api, self.holder, self.clock = db, api, holder, clock
