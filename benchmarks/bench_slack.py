@@ -50,7 +50,7 @@ from benchmarks.slack_replies import (  # noqa: E402
     visibility,
 )
 from bot.app import build_runtime  # noqa: E402
-from bot.deps import Deps  # noqa: E402
+from bot.deps import Deps, answer_workers  # noqa: E402
 from bot.http_server import BackgroundServer  # noqa: E402
 from knowledge.answering.answer_types import Answer, AnswerService, Asker, Citation, OnToken, Turn  # noqa: E402
 from knowledge.db.connection import Database  # noqa: E402
@@ -263,7 +263,7 @@ def run(args: argparse.Namespace, variant: str) -> dict[str, Any]:
     if args.real_model:
         data_dir = Path(args.data_dir) if args.data_dir else work / "data"
         inner, db, info = real_service(data_dir)
-        workers = args.answer_workers or (1 if info["generator"] == "local" else 4)
+        workers = answer_workers(args.answer_workers or 0, info["generator"])
         answers: Any = CountingService(inner)
         marker = ""
     else:
