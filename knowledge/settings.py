@@ -24,7 +24,8 @@ class Settings(BaseSettings):
 
     # --- Storage -------------------------------------------------------------------------
     data_dir: Path = Path("./data")
-    """Where the embedded stores, uploads, models and adapters live."""
+    """Where the SQLite database, the embedded LanceDB store, converted models, adapters,
+    datasets and logs live."""
     database_url: str = ""
     """SQLAlchemy URL. Empty: a SQLite file `helpbot.db` in data_dir (WAL mode).
     PostgreSQL: postgresql+psycopg://user:pass@host/db."""
@@ -64,6 +65,10 @@ class Settings(BaseSettings):
     best at every chunk size measured on the sample QA)."""
     search_k: int = 8
     """Passages retrieved per question."""
+    context_chars: int = 2000
+    """The answerer's context: the question-relevant sentences of the retrieved passages, each
+    under its heading, within this many characters (the prompt and the quoted answer read
+    exactly it). 0: whole passages instead."""
     min_score: float = 0.05
     """Hits whose fused score is below this are dropped."""
     stale_penalty: float = 0.0
