@@ -39,11 +39,6 @@ __all__ = [  # opt-out and sync queries live beside, in their own modules
     "sync_exchanges",
 ]
 
-ITEM_STATUSES = ("answered", "abstained")
-"""Exchanges that become curation items: those the bot answered (or honestly declined)."""
-SLACK_ACTOR = "slack:"
-"""Prefix of `corrected_by` for corrections sent from Slack (sync may update those)."""
-
 
 class CurationError(ValueError):
     """A refused curation action; the message says why in one sentence."""
