@@ -180,6 +180,38 @@ def retrieval_scores(rows: Sequence[tuple[QAItem, list[Passage]]]) -> dict[str, 
     return result
 
 
+def context_scores(rows: Sequence[tuple[QAItem, dict[int, list[Passage]]]]) -> dict[str, Any]:
+    """Context recall of what the answerer reads: each row holds one question's context as
+    built for each budget in CONTEXT_BUDGETS; overall and by kind, answerable questions with
+    key facts only."""
+
+    def figures(subset: Sequence[tuple[QAItem, dict[int, list[Passage]]]]) -> dict[str, Any]:
+        scored = [(item, by_budget) for item, by_budget in subset if item.answerable]
+        scored = [(item, by_budget) for item, by_budget in scored if item.answer_must_contain]
+        out: dict[str, Any] = {"questions": len(scored)}
+        for budget in CONTEXT_BUDGETS:
+            out[f"context_recall@{budget}"] = mean(
+                float(
+                    context_recall(
+                        [p.text for p in by_budget[budget]], item.answer_must_contain, budget
+                    )
+                )
+                for item, by_budget in scored
+            )
+        return out
+
+    by_kind: dict[str, list[tuple[QAItem, dict[int, list[Passage]]]]] = defaultdict(list)
+    for item, by_budget in rows:
+        by_kind[item.kind].append((item, by_budget))
+    result = figures(rows)
+    result["by_kind"] = {
+        kind: figures(subset)
+        for kind, subset in sorted(by_kind.items())
+        if any(item.answerable for item, _ in subset)
+    }
+    return result
+
+
 def hit_json(passage: Passage) -> dict[str, Any]:
     return {
         "source": passage.source_name,

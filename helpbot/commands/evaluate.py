@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 
 from helpbot.app import app, console, err, progress, services
-from knowledge.qa_harness import evaluate_retrieval, load_qa
+from knowledge.answering.answer_quality import answerer_context, standalone_question
+from knowledge.qa_harness import CONTEXT_BUDGETS, evaluate_retrieval, load_qa
 from knowledge.retrieval import Passage
 from knowledge.stores.base import SearchMode
 
@@ -52,13 +53,19 @@ def eval_(
 
     def retrieve(item: Any, mode: SearchMode) -> list[Passage]:
         return svc.retriever.retrieve(
-            item.question, audiences=item.audiences, k=10, mode=mode, min_score=0.0
+            standalone_question(item), audiences=item.audiences, k=10, mode=mode, min_score=0.0
         )
 
     with progress() as bar:
         task = bar.add_task("retrieval", total=len(items))
         report = evaluate_retrieval(items, retrieve, on_question=lambda: bar.advance(task))
         if engines:
+            engine = next(iter(engines.values()))
+            task = bar.add_task("context", total=len(items))
+            report["context"] = {
+                "budget_chars": engine.options.context_chars,
+                **answerer_context(items, engine, on_question=lambda: bar.advance(task)),
+            }
             from knowledge.answering.answer_quality import evaluate_answers
 
             task = bar.add_task("answers", total=len(items) * len(engines))
@@ -70,6 +77,7 @@ def eval_(
         return
     _print_retrieval(report["retrieval"])
     if engines:
+        _print_context(report["context"])
         _print_answers(report["answers_by_backend"])
         _print_by_kind(report["answers_by_backend"])
         console.print(f"Abstention: {report['abstention']['description']}", highlight=False)
@@ -150,6 +158,15 @@ def _print_retrieval(retrieval: dict[str, Any]) -> None:
         for kind, sub in figures["by_kind"].items():
             kinds.add_row(kind, str(sub["questions"]), mode, *(f"{sub[c]:.3f}" for c in columns))
     console.print(kinds)
+
+
+def _print_context(context: dict[str, Any]) -> None:
+    budgets = [f"context_recall@{b}" for b in CONTEXT_BUDGETS]
+    table = Table("kind", "n", *budgets, title="The answerer's context (compressed, per budget)")
+    rows = [("all", context), *context["by_kind"].items()]
+    for kind, figures in rows:
+        table.add_row(kind, str(figures["questions"]), *(f"{figures[c]:.3f}" for c in budgets))
+    console.print(table)
 
 
 def _print_answers(by_backend: dict[str, dict[str, Any]]) -> None:

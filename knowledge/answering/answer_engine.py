@@ -25,6 +25,7 @@ from knowledge.answering.citations import (
     trim_answer,
 )
 from knowledge.answering.claims import unsupported_claims
+from knowledge.answering.context import compress, gather
 from knowledge.answering.extractive import asks_for_quantity, extractive_answer
 from knowledge.answering.prompts import build_messages, leaks_prompt
 from knowledge.answering.question import plain_question
@@ -62,6 +63,11 @@ class EngineOptions:
     """...and abstain when the passages mention less than this share of them."""
     help_contact: str = setting_default("help_contact")
     search_k: int = setting_default("search_k")
+    context_chars: int = setting_default("context_chars")
+    """The answerer's context: the question-relevant sentences of the search_k passages (each
+    under its heading, knowledge.answering.context), at most this many characters; the
+    prompt and the extractive quotes read exactly it. 0: whole passages, prompt_passages of
+    them in the prompt and extract_passages quoted from."""
     prompt_passages: int = 3
     """How many of the best passages go into the model's prompt. Few: on a CPU the prompt's
     length dominates the time to first token (about 1,000 tokens take seconds to read)."""
@@ -137,8 +143,8 @@ class AnswerEngine:
         timings["rewrite"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
-        passages = self.retriever.retrieve(
-            standalone, audiences=asker.audiences, k=self.options.search_k
+        passages = gather(
+            self.retriever, standalone, audiences=asker.audiences, k=self.options.search_k
         )
         timings["retrieve"] = time.perf_counter() - mark
         confidence = abstention.confidence(passages)
@@ -146,7 +152,7 @@ class AnswerEngine:
             text = abstention.abstention_text(self.options.help_contact)
             return self._abstain(text, passages, confidence, standalone, timings, started, notes)
 
-        shown = passages[: max(self.options.prompt_passages, self.options.extract_passages)]
+        shown = self.context(standalone, passages)
         draft = self._draft(started, standalone, shown, timings, notes, on_token)
         if draft is None:
             text = abstention.abstention_text(self.options.help_contact)
@@ -162,6 +168,7 @@ class AnswerEngine:
             model_version=draft.model_version,
             timings=_rounded(timings),
             passages=tuple(passages),
+            context=tuple(shown),
             standalone_question=standalone,
             grounding_failed=draft.grounding_failed,
             note=" ".join(notes) or None,
@@ -177,6 +184,29 @@ class AnswerEngine:
         if self.calibration is None:
             return fixed
         return self.calibration.current()[0]
+
+    def context(
+        self, question: str, passages: Sequence[Passage], *, budget: int | None = None
+    ) -> list[Passage]:
+        """What the answerer reads for `question` from the retrieved `passages`: their relevant
+        sentences within `budget` characters (default: the options'), or whole passages when
+        the options turn compression off."""
+        if self.options.context_chars <= 0:
+            return list(
+                passages[: max(self.options.prompt_passages, self.options.extract_passages)]
+            )
+        return compress(question, passages, budget=budget or self.options.context_chars)
+
+    def gather(
+        self, question: str, asker: Asker, history: tuple[Turn, ...] = ()
+    ) -> tuple[str, list[Passage]]:
+        """The standalone question and its retrieved passages, as `answer` finds them."""
+        plain = plain_question(question)[: self.options.max_question_chars]
+        standalone = self._standalone(plain, history)
+        found = gather(
+            self.retriever, standalone, audiences=asker.audiences, k=self.options.search_k
+        )
+        return standalone, found
 
     # --- stages -----------------------------------------------------------------------
 
@@ -198,12 +228,13 @@ class AnswerEngine:
     ) -> _Draft | None:
         """The generated answer when it is grounded, else the extractive one; None: abstain."""
         mark = time.perf_counter()
-        quotable = shown[: self.options.extract_passages]
+        compressed = self.options.context_chars > 0
+        quotable = shown if compressed else shown[: self.options.extract_passages]
         if self.generator is None:
             draft = _extractive(question, quotable, on_token)
             timings["generate"] = time.perf_counter() - mark
             return draft
-        prompted = shown[: self.options.prompt_passages]
+        prompted = shown if compressed else shown[: self.options.prompt_passages]
         try:
             generation = self.generator.generate(
                 build_messages(question, prompted),

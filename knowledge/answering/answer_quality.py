@@ -12,10 +12,18 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from knowledge.answering.answer_types import Answer, AnswerService, Asker, Turn
-from knowledge.qa_harness import QAItem, cites_expected, contains_fact
+from knowledge.answering.rewrite import rewrite_rules
+from knowledge.qa_harness import (
+    CONTEXT_BUDGETS,
+    QAItem,
+    cites_expected,
+    contains_fact,
+    context_scores,
+)
+from knowledge.retrieval import Passage
 
 _MARKERS = re.compile(r"\[\d+\]")
 
@@ -62,6 +70,44 @@ def thread_of(item: QAItem, service: AnswerService, asker: Asker) -> tuple[Turn,
         earlier = service.answer(turns[-1].text, asker, tuple(turns[:-1]))
         turns.append(Turn(role="assistant", text=earlier.text))
     return tuple(turns)
+
+
+def standalone_question(item: QAItem) -> str:
+    """The question as the engine searches it: a follow-up with its thread's topic (the rules
+    rewrite), so retrieval figures measure what answering retrieves."""
+    return rewrite_rules(item.question, history_of(item))
+
+
+class ContextBuilder(Protocol):
+    """What measuring the answerer's context needs (AnswerEngine implements it)."""
+
+    def gather(
+        self, question: str, asker: Asker, history: tuple[Turn, ...] = ()
+    ) -> tuple[str, list[Passage]]: ...
+
+    def context(
+        self, question: str, passages: Sequence[Passage], *, budget: int | None = None
+    ) -> list[Passage]: ...
+
+
+def answerer_context(
+    items: Sequence[QAItem],
+    engine: ContextBuilder,
+    *,
+    on_question: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Context recall of what the answerer reads (the engine's compressed context), built for
+    each budget of CONTEXT_BUDGETS from the passages the engine gathers for the standalone
+    question; the raw retrieval figures stay in `evaluate_retrieval`'s."""
+    rows = []
+    for item in items:
+        asker = Asker(user_id=f"eval:{item.id}", audiences=item.audiences)
+        standalone, found = engine.gather(item.question, asker, history_of(item))
+        contexts = {b: engine.context(standalone, found, budget=b) for b in CONTEXT_BUDGETS}
+        rows.append((item, contexts))
+        if on_question:
+            on_question()
+    return context_scores(rows)
 
 
 def words(text: str) -> int:

@@ -60,6 +60,9 @@ class Answer:
     """Seconds per stage: rewrite, retrieve, generate, ground, total (first_token when streamed)."""
     passages: tuple[Passage, ...] = ()
     """Everything retrieved (the snapshot stored with the conversation)."""
+    context: tuple[Passage, ...] = ()
+    """What the answerer read: the passages' relevant sentences within the context budget
+    (whole passages when compression is off); empty when it abstained before reading."""
     standalone_question: str = ""
     """The question rewritten with the thread's context (equal to the question without one)."""
     grounding_failed: bool = False

@@ -215,7 +215,7 @@ def test_a_huge_question_is_cut_for_retrieval_with_a_note() -> None:
     e = engine("A non-birthing parent gets 16 weeks [1].")
     answer = e.answer(QUESTION + " " + "x" * 20_000, ASKER)
     assert not answer.abstained
-    asked, audiences = e.retriever.asked[-1]  # type: ignore[attr-defined]
+    asked, audiences = e.retriever.asked[0]  # type: ignore[attr-defined]
     assert len(asked) == 1000 and audiences == ("everyone", "managers")
     assert answer.note and "first 1,000 characters" in answer.note
 
@@ -242,7 +242,7 @@ def test_follow_ups_are_rewritten_before_retrieval() -> None:
     history = (Turn("user", QUESTION), Turn("assistant", "16 weeks [1]."))
     answer = e.answer("And by when do they have to take it?", ASKER, history)
     assert "non-birthing" in answer.standalone_question
-    assert e.retriever.asked[-1][0] == answer.standalone_question  # type: ignore[attr-defined]
+    assert e.retriever.asked[0][0] == answer.standalone_question  # type: ignore[attr-defined]
 
 
 def test_rambling_answers_are_trimmed_at_a_sentence() -> None:

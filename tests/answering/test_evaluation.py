@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answering.answer_quality import answer_scores, evaluate_answers, history_of, judge
+from knowledge.answering.answer_engine import AnswerEngine, EngineOptions
+from knowledge.answering.answer_quality import (
+    answer_scores,
+    answerer_context,
+    evaluate_answers,
+    history_of,
+    judge,
+    standalone_question,
+)
 from knowledge.answering.answer_types import Answer, Asker, Citation, Turn
 from knowledge.qa_harness import QAItem
+from tests.answering.fakes import FixedRetriever
+from tests.answering.passages import passage
 
 LEAVE = QAItem(
     "q1",
@@ -140,3 +150,33 @@ def test_citations_match_expected_paths_relative_to_the_corpus() -> None:
     bad = Answer("16 weeks [1]", (wrong,), 0.7, False, "m", {"total": 1.0})
     assert answer_scores([(item, good)])["citation_accuracy"] == 1.0
     assert answer_scores([(item, bad)])["citation_accuracy"] == 0.0
+
+
+def test_follow_ups_are_searched_as_the_engine_searches_them() -> None:
+    item = QAItem(
+        "f1", "and if i miss that window?", "followup", ("benefits.md",), ("Open Season",),
+        extra={"history": "how long do new employees have to sign up for health insurance?"},
+    )  # fmt: skip
+    standalone = standalone_question(item)
+    assert standalone.startswith("and if i miss that window?")
+    assert "health" in standalone and "insurance" in standalone
+    plain = QAItem("f2", "how long is parental leave?", "fact", ("leave.md",), ("16 weeks",))
+    assert standalone_question(plain) == "how long is parental leave?"
+
+
+def test_context_recall_measures_the_answerers_compressed_context() -> None:
+    filler = passage("Bookings go through the travel portal for every trip. " * 12, source="t.md")
+    fact = passage(
+        "Submit the training request form three to five weeks before the conference.",
+        source="conferences.md",
+    )
+    retriever = FixedRetriever([filler, filler, fact])
+    engine = AnswerEngine(retriever, None, EngineOptions(search_k=3))
+    item = QAItem(
+        "q1", "How many weeks before the conference do I submit the training request form?",
+        "fact", ("conferences.md",), ("three to five weeks",),
+    )  # fmt: skip
+    figures = answerer_context([item], engine)
+    assert figures["context_recall@1000"] == 1.0 and figures["questions"] == 1
+    whole = AnswerEngine(retriever, None, EngineOptions(search_k=3, context_chars=0))
+    assert answerer_context([item], whole)["context_recall@1000"] == 0.0
