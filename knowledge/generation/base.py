@@ -23,6 +23,14 @@ class GeneratorUnavailableError(GenerationError):
     """The model cannot answer now: server down or erroring, model failed to load, timeout."""
 
 
+class GenerationTimeoutError(GeneratorUnavailableError):
+    """An answer ran past the generator's time limit (every backend says it the same way)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"generation took more than {timeout_s} s")
+        self.timeout_s = timeout_s
+
+
 class AdapterError(GenerationError):
     """A LoRA adapter is missing, corrupt, unknown or built for another base model."""
 

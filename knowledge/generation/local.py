@@ -25,6 +25,7 @@ from knowledge.generation.base import (
     AdapterError,
     ChatMessage,
     Generation,
+    GenerationTimeoutError,
     GeneratorUnavailableError,
     TokenCallback,
 )
@@ -232,7 +233,7 @@ class LocalGenerator:
         stopped = bool(new_ids) and new_ids[-1] in self._stop_ids
         cut_short = not stopped and len(new_ids) < limit
         if self.timeout_s is not None and total >= self.timeout_s and cut_short:
-            raise GeneratorUnavailableError(f"generation took more than {self.timeout_s} s")
+            raise GenerationTimeoutError(self.timeout_s)
         return Generation(
             text="".join(pieces),
             model_version=self.version_for(name),

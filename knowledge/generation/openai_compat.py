@@ -26,6 +26,7 @@ from knowledge.generation.base import (
     AdapterError,
     ChatMessage,
     Generation,
+    GenerationTimeoutError,
     GeneratorUnavailableError,
     TokenCallback,
 )
@@ -206,7 +207,7 @@ class OpenAICompatGenerator:
                 on_token(piece)
             # httpx's timeout is per read; this bounds the whole answer.
             if time.perf_counter() - started > self.timeout_s:
-                raise GeneratorUnavailableError(f"generation took more than {self.timeout_s} s")
+                raise GenerationTimeoutError(self.timeout_s)
         text = "".join(pieces)
         return text, AIMessage(content=text, usage_metadata=usage), first_at
 
