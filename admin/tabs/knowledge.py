@@ -7,12 +7,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
+from sqlalchemy.orm import Session
+
 from admin.auth import record
 from admin.context import ConsoleContext
 from admin.tabs.sources import run_requested
 from knowledge import deletion
 from knowledge.db import console_pages, exclusions, job_runs
 from knowledge.db import documents as registry
+from knowledge.db.document_models import Document
 from knowledge.db.writer import WriterBusyError, cli_holder, writer_lease
 from knowledge.ingest import FileResult, SourceFile
 from knowledge.stores.base import document_chunks
@@ -139,6 +142,16 @@ def _summary(rows: list[list[Any]]) -> str:
     return f"Done: {len(rows)} files — " + ", ".join(parts) + "."
 
 
+def _document(
+    session: Session, document_id: str, *, deleted_ok: bool = False, hint: str = ""
+) -> Document:
+    """The document an admin named (id, source or file name); else one sentence: none."""
+    doc = registry.resolve(session, document_id.strip())
+    if doc is None or (doc.status == "deleted" and not deleted_ok):
+        raise ValueError(f"There is no document {document_id!r}{hint}.")
+    return doc
+
+
 def replace_document(ctx: ConsoleContext, document_id: str, file: Any, user: str) -> str:
     """Upload a new version of an existing document (same source, so same id)."""
     if not document_id.strip():
@@ -146,9 +159,7 @@ def replace_document(ctx: ConsoleContext, document_id: str, file: Any, user: str
     if file is None:
         raise ValueError("Choose the file with the new version.")
     with ctx.services.db.session() as session:
-        doc = registry.resolve(session, document_id.strip())
-        if doc is None or doc.status == "deleted":
-            raise ValueError(f"There is no document {document_id!r}.")
+        doc = _document(session, document_id)
         uri, doc_id = doc.source_uri, doc.id
         watched = console_pages.watching_sources(session, doc_id)
     prepared = _source(ctx, _upload_path(file), uri=uri)
@@ -195,9 +206,7 @@ def chunk_preview(ctx: ConsoleContext, document_id: str) -> str:
     if not document_id.strip():
         raise ValueError("Type or click a document id first.")
     with ctx.services.db.session() as session:
-        doc = registry.resolve(session, document_id.strip())
-        if doc is None:
-            raise ValueError(f"There is no document {document_id!r}.")
+        doc = _document(session, document_id, deleted_ok=True)
         doc_id, live, title = doc.id, doc.live_version, doc.title
     if live is None:
         return f"{title} ({doc_id}) has no live version: nothing is served from it."
@@ -227,9 +236,7 @@ def delete_document(ctx: ConsoleContext, document_id: str, at_source: str | None
     if choice not in (None, "exclude", "remove"):
         raise ValueError(f"Choose to exclude it from the source or to remove it there: {choice!r}")
     with ctx.services.db.session() as session:
-        doc = registry.resolve(session, document_id.strip())
-        if doc is None or doc.status == "deleted":
-            raise ValueError(f"There is no document {document_id!r} (already deleted?).")
+        doc = _document(session, document_id, hint=" (already deleted?)")
         doc_id = doc.id
     actor = f"console:{user}"
     try:
@@ -284,9 +291,7 @@ def confirm_review(ctx: ConsoleContext, document_id: str, until: str, user: str)
     except ValueError:
         raise ValueError(f"The review date must be YYYY-MM-DD: {until!r}") from None
     with ctx.services.db.session() as session:
-        doc = registry.resolve(session, document_id.strip())
-        if doc is None or doc.status == "deleted":
-            raise ValueError(f"There is no document {document_id!r}.")
+        doc = _document(session, document_id)
         change = registry.record_review(
             session, doc, until=new_date, by=f"console:{user}", now=ctx.now()
         )
