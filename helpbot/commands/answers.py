@@ -14,6 +14,9 @@ from knowledge.answering.answer_types import Answer, AnswerService, Asker, Turn
 from knowledge.services import Services
 from knowledge.stores.base import EVERYONE, StoreUnavailableError
 
+UNREACHABLE = "[red]cannot reach the knowledge base:[/]"
+"""Said, with the store's error, when a question cannot be answered for an outage."""
+
 
 @app.command()
 def ask(
@@ -40,7 +43,7 @@ def ask(
     try:
         answer = service.answer(question, asker, (), on_token=on_token)
     except StoreUnavailableError as error:
-        err.print(f"[red]cannot reach the knowledge base:[/] {error}")
+        err.print(f"{UNREACHABLE} {error}")
         raise typer.Exit(1) from error
     if on_token:
         sys.stderr.write("\n")
@@ -136,7 +139,7 @@ def interactive(service: AnswerService, audiences: tuple[str, ...] = (EVERYONE,)
         try:
             answer = service.answer(question, asker, tuple(history[-6:]))
         except StoreUnavailableError as error:
-            err.print(f"[red]cannot reach the knowledge base:[/] {error}")
+            err.print(f"{UNREACHABLE} {error}")
             continue
         print_answer(answer)
         history += [Turn("user", question), Turn("assistant", answer.text)]

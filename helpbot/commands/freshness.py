@@ -19,6 +19,8 @@ sources_app = typer.Typer(
 )
 app.add_typer(sources_app, name="sources")
 
+NO_SOURCES = "no watched sources: add one with `helpbot sources add PATH_OR_URL`"
+
 
 def _location(path_or_url: str) -> str:
     """How the location is stored: URLs as given, folders as absolute paths."""
@@ -72,7 +74,7 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
         console.print_json(data=rows)
         return
     if not rows:
-        console.print("no watched sources: add one with `helpbot sources add PATH_OR_URL`")
+        console.print(NO_SOURCES)
         return
     table = Table("location", "kind", "files", "status", "checked (UTC)", "error")
     for row in rows:
@@ -166,7 +168,7 @@ def _print(outcome: RunOutcome) -> None:
         for document_id, error in r.not_rebuilt.items():
             err.print(f"[red]✗ {document_id}[/]: {error}")
     if not report.sources:
-        console.print("no watched sources: add one with `helpbot sources add PATH_OR_URL`")
+        console.print(NO_SOURCES)
     for s in report.sources:
         line = (
             f"{s.location}: {s.new} new, {s.changed} changed, {s.removed} removed, "
