@@ -132,3 +132,34 @@ def test_quick_start_shows_what_the_prompt_prints_on_the_sample_handbook(
     assert TIMINGS.match(lines[-1]), lines[-1]
     assert TIMINGS.match(shown[-1]), f"README's timings line reads {shown[-1]!r}"
     assert re.match(r"^\s+\[\d+\] ", shown[2]), "the answer is shown without its sources"
+
+
+def test_quick_start_opening_block_is_what_helpbot_up_prints_on_the_sample_handbook(
+    handbook: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """README's block before the `? ` prompt: the console's default address, the Slack tokens
+    a fresh clone lacks, the sample handbook's real size, the live answerer, the log file."""
+    from bot.app import missing_tokens
+    from helpbot.commands.runtime import _console_url, logs_to_file, startup_summary
+    from knowledge.db import documents, registry
+    from tests.sample_knowledge import default_settings
+
+    block = re.search(r"^```\n(console: .+?)\nAsk a question", README, re.MULTILINE | re.DOTALL)
+    assert block, "README's Quick start does not show helpbot up's opening block"
+    with handbook.db.session() as session:
+        docs = documents.list_all(session)
+    handbook.answers  # noqa: B018 - as in helpbot up: the answerer bootstraps the registry
+    live = registry.live_version(handbook.db)
+    assert live is not None and live.id == live.kind == "extractive"
+    monkeypatch.chdir(tmp_path)
+    fresh = default_settings(FIELDS["data_dir"].default)  # `make run`: ./data
+    with logs_to_file(fresh) as log_file:
+        printed = startup_summary(
+            console_url=_console_url(object(), fresh),
+            missing_slack=missing_tokens(fresh),
+            documents=len(docs),
+            chunks=sum(d.chunk_count or 0 for d in docs),
+            live=live.id,
+            log_file=log_file,
+        )
+    assert block.group(1).splitlines() == printed
