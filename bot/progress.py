@@ -13,6 +13,9 @@ Chunk = dict[str, Any]
 SEARCH = "search"
 WRITE = "write"
 CHECK = "check"
+SEARCHING = "Searching the policies"
+WRITING = "Writing the answer"
+"""The titles of the search and writing steps, however far along they are."""
 MAX_TASK_SOURCES = 5
 LOADING_MESSAGES = (
     "Looking through our policies…",
@@ -45,14 +48,14 @@ def task(
 def searching(ahead: int = 0) -> list[Chunk]:
     """The first step, shown as soon as the question is accepted."""
     details = f"{ahead} question{'s' if ahead != 1 else ''} ahead of yours" if ahead else None
-    return [task(SEARCH, "Searching the policies", "in_progress", details=details)]
+    return [task(SEARCH, SEARCHING, "in_progress", details=details)]
 
 
 def writing() -> list[Chunk]:
     """The model started writing: the search is done."""
     return [
-        task(SEARCH, "Searching the policies", "complete"),
-        task(WRITE, "Writing the answer", "in_progress"),
+        task(SEARCH, SEARCHING, "complete"),
+        task(WRITE, WRITING, "in_progress"),
     ]
 
 
@@ -86,7 +89,7 @@ def finished(answer: Answer, *, wrote: bool) -> list[Chunk]:
         task(SEARCH, found_title(answer), "complete", sources=task_sources(answer)),
     ]
     if wrote:
-        chunks.append(task(WRITE, "Writing the answer", "complete"))
+        chunks.append(task(WRITE, WRITING, "complete"))
     if answer.abstained:
         outcome = "Our policies don't cover this; saying so instead of guessing"
     elif answer.grounding_failed:
@@ -106,7 +109,7 @@ def late(reference: str) -> list[Chunk]:
     return [
         task(
             WRITE,
-            "Writing the answer",
+            WRITING,
             "in_progress",
             details=f"This is taking longer than usual (reference {reference})",
         )

@@ -153,7 +153,7 @@ class AnswerStream:
         self.calls += 1
         if self._text:
             self._earlier.append(str(previous.ts))
-        self._open([progress.task(progress.WRITE, "Writing the answer", "in_progress")])
+        self._open([progress.task(progress.WRITE, progress.WRITING, "in_progress")])
 
     def finish(self, final: Final) -> None:
         """End with the checked answer: appended at the stop when it continues what was shown,
