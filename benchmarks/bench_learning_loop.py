@@ -216,7 +216,7 @@ def _pick(scores: dict[str, Any]) -> dict[str, Any]:
             if scores.get("grounding_failure_rate") is None
             else round(1 - scores["grounding_failure_rate"], 3)
         ),
-        "refused_answerable": scores.get("refused_answerable"),
+        "refused_answerable": scores.get("refusal_rate_answerable"),
     }
 
 

@@ -1,10 +1,10 @@
-"""The month benchmark's loss-curve figure: every step drawn, validation points marked."""
+"""The month benchmark's own figures: the loss curve drawn, the 18F scores picked right."""
 
 from __future__ import annotations
 
 import re
 
-from benchmarks.bench_learning_loop import curve_svg
+from benchmarks.bench_learning_loop import _pick, curve_svg
 
 
 def test_the_figure_draws_each_step_its_running_mean_and_the_validation_losses() -> None:
@@ -21,3 +21,9 @@ def test_the_figure_draws_each_step_its_running_mean_and_the_validation_losses()
 def test_no_losses_no_figure() -> None:
     assert curve_svg([]) == ""
     assert curve_svg([{"step": 1, "lr": 0.0}]) == ""
+
+
+def test_the_18f_figures_carry_the_refusal_rate_and_the_grounding_pass_rate() -> None:
+    picked = _pick({"refusal_rate_answerable": 0.25, "grounding_failure_rate": 0.4})
+    assert picked["refused_answerable"] == 0.25 and picked["grounding_pass_rate"] == 0.6
+    assert _pick({"grounding_failure_rate": None})["grounding_pass_rate"] is None
