@@ -74,8 +74,23 @@ def chunk_document(
     if chunk_tokens <= 0 or not 0 <= overlap_tokens < chunk_tokens:
         raise ValueError("need chunk_tokens > 0 and 0 <= overlap_tokens < chunk_tokens")
 
+    # Splitting asks for the size of the same text many times (a piece is measured to split
+    # it, to pack it and to report it): remember each count for this document.
+    counts: dict[str, int] = {}
+
+    def counted(text: str) -> int:
+        known = counts.get(text)
+        if known is None:
+            known = counts[text] = count_tokens(text)
+        return known
+
     def size(text: str) -> int:
-        return max(count_tokens(text), -(-len(text) // _CHARS_PER_TOKEN_CAP))
+        bound = -(-len(text) // _CHARS_PER_TOKEN_CAP)
+        if bound > chunk_tokens:
+            # Over every limit compared against (all <= chunk_tokens) whatever the exact count:
+            # tokenizing a long section only to learn it does not fit is most of the cost.
+            return bound
+        return max(counted(text), bound)
 
     sections = [s for s in doc.sections if s.text.strip()]
     pieces: list[tuple[tuple[str, ...], str]] = []
@@ -84,7 +99,7 @@ def chunk_document(
             (path, piece) for piece in _split_section(text, size, chunk_tokens, overlap_tokens)
         )
     return [
-        Chunk(index=i, text=text, heading_path=path, token_count=count_tokens(text))
+        Chunk(index=i, text=text, heading_path=path, token_count=counted(text))
         for i, (path, text) in enumerate(pieces)
     ]
 
