@@ -134,3 +134,22 @@ def test_the_model_converts_beside_the_ingest(
 
     assert result.exit_code == 0, result.output
     assert seen == {"started_before_the_ingest": True, "running_during_the_ingest": True}
+
+
+def test_make_run_starts_one_helpbot_process() -> None:
+    """One start-up (imports, models) instead of the four separate commands of before."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    repo = Path(__file__).resolve().parents[2]
+    planned = subprocess.run(
+        ["make", "-n", "--no-print-directory", "run-steps"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    commands = [line for line in planned.splitlines() if "bin/helpbot" in line]
+    assert commands == [".venv/bin/helpbot up --setup knowledge/sample/handbook"]
