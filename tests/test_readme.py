@@ -163,3 +163,55 @@ def test_quick_start_opening_block_is_what_helpbot_up_prints_on_the_sample_handb
             log_file=log_file,
         )
     assert block.group(1).splitlines() == printed
+
+
+def _code() -> list[str]:
+    """README's code: each line of its code blocks and each inline code span."""
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```$", README, re.MULTILINE | re.DOTALL)
+    prose = re.sub(r"^```[a-z]*\n.*?^```$", "", README, flags=re.MULTILINE | re.DOTALL)
+    return [line for b in blocks for line in b.splitlines()] + re.findall(r"`([^`\n]+)`", prose)
+
+
+def _invocations() -> list[str]:
+    """Every `helpbot ...` command README shows, without comments (`a | b` lists siblings)."""
+    found = []
+    for line in _code():
+        for match in re.finditer(r"(?:^|(?<=[\s/]))helpbot ([^#\n]*)", line):
+            found.append(match.group(1).strip().rstrip("\\").strip())
+    return [text for text in found if text]
+
+
+def _check_invocation(text: str) -> None:
+    """Each group and command README names exists, with each --option it gives."""
+    root: Any = typer.main.get_command(app)  # typer's own click: groups have `commands`
+    group = command = root
+    for n, alternative in enumerate(text.split(" | ")):
+        tokens = [t.strip("[]") for t in alternative.split()]
+        if n and tokens and not tokens[0].startswith("-"):
+            command = group  # a sibling of the previous command: `dataset list | show ID`
+        for token in tokens:
+            if token.startswith("-"):
+                names = {o for p in command.params for o in p.opts + p.secondary_opts}
+                option = token.split("=")[0]
+                assert option in names | {"--help"}, f"`helpbot {text}`: no {option} option"
+            elif hasattr(command, "commands") and not token.isupper():
+                sub = command.commands.get(token)
+                assert sub is not None, f"`helpbot {text}`: {token!r} is no command"
+                group, command = command, sub
+
+
+def test_readme_shows_the_cli_commands() -> None:
+    assert len(_invocations()) >= 40
+
+
+@pytest.mark.parametrize("invocation", sorted(set(_invocations())))
+def test_every_command_the_readme_shows_exists_with_its_options(invocation: str) -> None:
+    _check_invocation(invocation)
+
+
+@pytest.mark.parametrize(
+    "wrong", ["docz list", "docs show parental-leave --chunk", "dataset list | shw ID"]
+)
+def test_a_command_or_option_that_does_not_exist_is_caught(wrong: str) -> None:
+    with pytest.raises(AssertionError, match=r"no --chunk option|is no command"):
+        _check_invocation(wrong)
