@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from helpbot.app import app, console, db_app, docs_app, err, progress, services
-from helpbot.commands.removal import writing
+from helpbot.commands.removal import named_document, writing
 from helpbot.tables import id_table
 from knowledge.ingest import FileResult, SourceFile, walk
 from knowledge.redaction import display_value
@@ -53,9 +53,7 @@ def ingest(
                 bar.advance(task)
                 if not as_json:
                     bar.console.print(_result_line(result))
-        optimize = getattr(svc.store, "optimize", None)
-        if optimize:
-            optimize()
+        svc.store.optimize()
     if as_json:
         console.print_json(data=[r.__dict__ for r in results], default=str)
     else:
@@ -150,14 +148,10 @@ def docs_show(
     chunks: Annotated[bool, typer.Option(help="Also print the live version's chunks.")] = False,
 ) -> None:
     """One document: metadata, version history and (optionally) its chunks."""
-    from knowledge.db import documents as registry
 
     svc = services()
     with svc.db.session() as session:
-        doc = registry.resolve(session, document)
-        if doc is None:
-            err.print(f"[red]no document {document!r}[/]")
-            raise typer.Exit(1)
+        doc = named_document(session, document, deleted_ok=True)
         console.print(f"[bold]{doc.title}[/]  ({doc.id})")
         for label, value in [
             ("source", doc.source_uri),
@@ -186,10 +180,7 @@ def docs_show(
         console.print(history)
         doc_id, live = doc.id, doc.live_version
     if chunks and live is not None:
-        from knowledge.stores.base import document_chunks
-
-        dimension = svc.embedder.dimension
-        for chunk in document_chunks(svc.store, doc_id, live, dimension=dimension):
+        for chunk in svc.store.list_chunks(doc_id, live):
             console.rule(f"#{chunk.chunk_index} {chunk.section}")
             console.print(chunk.text)
 
@@ -221,10 +212,7 @@ def docs_review(
         raise typer.Exit(2) from None
     svc = services()
     with svc.db.session() as session:
-        doc = registry.resolve(session, document)
-        if doc is None or doc.status == "deleted":
-            err.print(f"[red]no document {document!r}[/]")
-            raise typer.Exit(1)
+        doc = named_document(session, document)
         try:
             change = registry.record_review(
                 session, doc, until=new_date, by=by or "cli", now=utcnow()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,11 @@ from helpbot.commands.freshness import sources_app
 from knowledge.db.writer import WriterBusyError, cli_holder, writer_lease
 from knowledge.services import Services
 from pipelines.deletion import AtSource, Deleted, NeedsChoiceError, delete_document, exclude_path
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from knowledge.db.document_models import Document
 
 # How long ingest and delete wait for a running re-index to finish before giving up.
 WRITER_WAIT_S = 30.0
@@ -30,6 +35,17 @@ def writing(svc: Services) -> Iterator[None]:
         raise typer.Exit(1) from exc
 
 
+def named_document(session: Session, document: str, *, deleted_ok: bool = False) -> Document:
+    """The document a command names (id, source URI or file name); else exit 1 saying so."""
+    from knowledge.db import documents as registry
+
+    doc = registry.resolve(session, document)
+    if doc is None or (doc.status == "deleted" and not deleted_ok):
+        err.print(f"[red]no document {document!r}[/]")
+        raise typer.Exit(1)
+    return doc
+
+
 @docs_app.command("delete")
 def docs_delete(
     document: Annotated[str, typer.Argument(help="Document id, source URI or file name.")],
@@ -43,7 +59,6 @@ def docs_delete(
 ) -> None:
     """Delete a document: it stops being served at once. A document from a watched source
     needs --remove-at-source or --exclude (asked when on a terminal), or it would come back."""
-    from knowledge.db import documents as registry
     from knowledge.db import exclusions
 
     if remove_at_source and exclude:
@@ -52,10 +67,7 @@ def docs_delete(
     at_source: AtSource | None = "remove" if remove_at_source else "exclude" if exclude else None
     svc = services()
     with svc.db.session() as session:
-        doc = registry.resolve(session, document)
-        if doc is None or doc.status == "deleted":
-            err.print(f"[red]no document {document!r}[/]")
-            raise typer.Exit(1)
+        doc = named_document(session, document)
         doc_id, title = doc.id, doc.title
         source = exclusions.source_holding(session, doc.source_uri)
         watched = source.location if source else None
