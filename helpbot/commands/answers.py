@@ -16,6 +16,8 @@ from knowledge.stores.base import EVERYONE, StoreUnavailableError
 
 UNREACHABLE = "[red]cannot reach the knowledge base:[/]"
 """Said, with the store's error, when a question cannot be answered for an outage."""
+OVERDUE = " [red](review overdue)[/]"
+"""After a cited source or a search hit whose document is past its review date."""
 
 
 @app.command()
@@ -107,7 +109,7 @@ def print_answer(answer: Answer) -> None:
         console.print(f"[cyan]ⓘ {escape(answer.note)}[/]", highlight=False)
     for c in answer.citations:
         review = f", review by {c.review_by.isoformat()}" if c.review_by else ""
-        overdue = " [red](review overdue)[/]" if c.stale else ""
+        overdue = OVERDUE if c.stale else ""
         where = escape(f"{c.title} — {c.section}" if c.section else c.title)
         console.print(
             f"  [{c.number}] {where} [dim]({c.source} v{c.version}{review})[/]{overdue}",

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from helpbot.app import app, console, db_app, docs_app, err, progress, services
+from helpbot.commands.answers import OVERDUE
 from helpbot.commands.removal import named_document, writing
 from helpbot.tables import id_table
 from knowledge.ingest import FileResult, SourceFile, walk
@@ -276,7 +277,7 @@ def _print_passage(rank: int, p: Passage) -> None:
         scores += f" · bm25 {p.bm25_score:.2f}"
     if p.vector_score is not None:
         scores += f" · cos {p.vector_score:.3f}"
-    stale = " [red](review overdue)[/]" if p.stale else ""
+    stale = OVERDUE if p.stale else ""
     console.print(
         f"[bold]{rank}. {p.title}[/] — {p.section} [dim]({p.source_name} v{p.version}; "
         f"{scores})[/]{stale}"
