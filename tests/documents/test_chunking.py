@@ -185,3 +185,21 @@ def test_token_counter_from_a_transformers_tokenizer_never_truncates(
     assert counter(text) == count_tokens(text) == 480  # beyond MiniLM's 128-token padding
     assert counter("hello world") == 2  # no [CLS]/[SEP]
     assert tokenizer("hello world")["input_ids"][0] == tokenizer.cls_token_id  # left untouched
+
+
+def test_each_text_is_tokenized_once_and_long_ones_not_at_all(count_tokens: Counter) -> None:
+    """Tokenizing is most of chunking's cost: a text is counted once per document, and text
+    whose length alone is over every limit (8 characters a token cap) is never tokenized."""
+    seen: list[str] = []
+
+    def recording(text: str) -> int:
+        seen.append(text)
+        return count_tokens(text)
+
+    chunks = chunk_document(LONG, count_tokens=recording, chunk_tokens=120, overlap_tokens=20)
+    assert chunks == chunk_document(
+        LONG, count_tokens=count_tokens, chunk_tokens=120, overlap_tokens=20
+    )
+    assert len(seen) == len(set(seen))
+    assert max(len(text) for text in seen) <= 120 * 8
+    assert any(len(s.text) > 120 * 8 for s in LONG.sections)  # the skip was exercised
