@@ -71,9 +71,7 @@ def fill(svc: Any, size: int, seed: int = 11) -> None:
         ]
         result = svc.store.upsert(records)
         assert result.ok
-    optimize = getattr(svc.store, "optimize", None)
-    if optimize:
-        optimize()
+    svc.store.optimize()
 
 
 def measure(

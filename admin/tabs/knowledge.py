@@ -18,7 +18,6 @@ from knowledge.db import documents as registry
 from knowledge.db.document_models import Document
 from knowledge.db.writer import WriterBusyError, cli_holder, writer_lease
 from knowledge.ingest import FileResult, SourceFile
-from knowledge.stores.base import document_chunks
 
 DOC_HEADERS = [
     "id",
@@ -127,9 +126,7 @@ def upload(
 
 
 def _optimize(ctx: ConsoleContext) -> None:
-    optimize = getattr(ctx.services.store, "optimize", None)
-    if optimize:
-        optimize()
+    ctx.services.store.optimize()
 
 
 def _progress(rows: list[list[Any]], total: int) -> str:
@@ -210,9 +207,7 @@ def chunk_preview(ctx: ConsoleContext, document_id: str) -> str:
         doc_id, live, title = doc.id, doc.live_version, doc.title
     if live is None:
         return f"{title} ({doc_id}) has no live version: nothing is served from it."
-    chunks = document_chunks(
-        ctx.services.store, doc_id, live, dimension=ctx.services.embedder.dimension
-    )
+    chunks = ctx.services.store.list_chunks(doc_id, live)
     parts = [f"{title} ({doc_id}) v{live}: {len(chunks)} chunks"]
     for chunk in chunks:
         parts.append(f"\n#{chunk.chunk_index} {chunk.section}\n{chunk.text}")

@@ -96,18 +96,6 @@ class UpsertResult:
         return not self.errors
 
 
-def document_chunks(
-    store: VectorStore, document_id: str, version: int, *, dimension: int = 0, limit: int = 0
-) -> list[ChunkRecord]:
-    """Every stored chunk of one document version, in document order.
-
-    Kept for callers not yet moved to `store.list_chunks(document_id, version)`, which it calls;
-    `dimension` and `limit` are ignored (the listing needs no probe vector and has no limit).
-    """
-    del dimension, limit
-    return store.list_chunks(document_id, version)
-
-
 class StoreUnavailableError(RuntimeError):
     """The store cannot be reached or answered with a server error; callers say so plainly."""
 
