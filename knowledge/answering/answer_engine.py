@@ -152,7 +152,9 @@ class AnswerEngine:
             text = abstention.abstention_text(self.options.help_contact)
             return self._abstain(text, passages, confidence, standalone, timings, started, notes)
 
+        mark = time.perf_counter()
         shown = self.context(standalone, passages)
+        timings["context"] = time.perf_counter() - mark
         draft = self._draft(started, standalone, shown, timings, notes, on_token)
         if draft is None:
             text = abstention.abstention_text(self.options.help_contact)

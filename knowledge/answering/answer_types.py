@@ -57,7 +57,8 @@ class Answer:
     abstained: bool
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds per stage: rewrite, retrieve, generate, ground, total (first_token when streamed)."""
+    """Seconds per stage: rewrite, retrieve, context, generate, ground, total (first_token when
+    streamed)."""
     passages: tuple[Passage, ...] = ()
     """Everything retrieved (the snapshot stored with the conversation)."""
     context: tuple[Passage, ...] = ()
