@@ -30,6 +30,16 @@ def fingerprint(name: str, dimension: int) -> str:
     return hashlib.sha1(f"{name}:{dimension}".encode()).hexdigest()[:10]
 
 
+def batches_by_token_count(
+    tokenizer: Any, texts: Sequence[str], batch_size: int
+) -> list[list[int]]:
+    """Positions of the texts in batches of `batch_size`, longest in tokens first."""
+    ids = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)
+    lengths = [len(row) for row in ids["input_ids"]]
+    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
 class Embedder:
     """Encodes passages and questions into unit vectors with one sentence-transformers model."""
 
@@ -77,8 +87,19 @@ class Embedder:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= self.batch_size:
+            return self._encode_batch(list(texts))
+        # Each batch is padded to its longest member. sentence-transformers orders texts by
+        # characters, which is a poor guide to tokens (links, tables, code): 41% of the tokens
+        # computed on the 18F handbook were padding. Batches of similar token counts cut that.
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for batch in batches_by_token_count(self.tokenizer, texts, self.batch_size):
+            vectors[batch] = self._encode_batch([texts[i] for i in batch])
+        return vectors
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
         vectors = self._load().encode(
-            list(texts),
+            texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
