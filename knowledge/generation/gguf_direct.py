@@ -90,10 +90,14 @@ def llama_config_kwargs(metadata: dict[str, Any], tensor_names: tuple[str, ...])
 
 def supported(metadata: dict[str, Any]) -> bool:
     """Whether this path reproduces transformers' conversion for the file (llama + gpt2 BPE)."""
+    heads = metadata.get("llama.attention.head_count") or 1
+    head_dim = metadata.get("llama.embedding_length", 0) // heads
     return (
         metadata.get("general.architecture") == "llama"
+        and "mistral" not in str(metadata.get("general.name", "")).lower()  # loaded as mistral
         and metadata.get("tokenizer.ggml.model") == "gpt2"
         and "llama.rope.scaling.type" not in metadata
+        and metadata.get("llama.attention.key_length", head_dim) == head_dim
     )
 
 
