@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     """The answerer's context: the question-relevant sentences of the retrieved passages, each
     under its heading, within this many characters (the prompt and the quoted answer read
     exactly it). 0: whole passages instead."""
+    model_may_abstain: bool = False
+    """Whether a model's "I can't find this" ends in an abstention. Off: abstaining is the
+    retrieval rule's decision alone, and a model that declines a question the rule judged
+    answerable is replaced by the extractive answer (the shipped 135M model and its adapters
+    refuse answerable questions far more often than unanswerable ones; BENCHMARKS.md). Turn it
+    on for a model whose refusals are measured to be right."""
     min_score: float = 0.05
     """Hits whose fused score is below this are dropped."""
     stale_penalty: float = 0.0

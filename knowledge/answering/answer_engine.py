@@ -74,6 +74,8 @@ class EngineOptions:
     extract_passages: int = 6
     """How many of the best passages the extractive answer may quote from."""
     max_new_tokens: int = setting_default("max_new_tokens")
+    model_may_abstain: bool = setting_default("model_may_abstain")
+    """Whether the model's refusal abstains; otherwise the extractive answer replaces it."""
     max_question_chars: int = 1000
     """Longer questions are cut to this for retrieval and the prompt (with a note)."""
     max_answer_words: int = 90
@@ -277,7 +279,8 @@ class AnswerEngine:
         out the figure of the passage sentence that best answers the question.
         """
         text = trim_answer(generation.text, self.options.max_answer_words)
-        if abstention.model_declined(text):
+        declined = abstention.model_declined(text)
+        if declined and self.options.model_may_abstain:
             return None
         text, numbers = resolve_citations(text, len(prompted))
         if not numbers:
@@ -288,7 +291,9 @@ class AnswerEngine:
             # No facts to check and no citation: cite the passage it draws its words from.
             numbers = closest(text, prompted)
         problem = None
-        if not text.strip():
+        if declined:
+            problem = "the model declined a question the retrieval rule judged answerable"
+        elif not text.strip():
             problem = "empty answer"
         elif leaks_prompt(text):
             problem = "prompt echoed"

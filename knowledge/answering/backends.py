@@ -67,6 +67,7 @@ def engine_options(settings: Settings, **overrides: Any) -> EngineOptions:
         "help_contact": settings.help_contact,
         "search_k": settings.search_k,
         "context_chars": settings.context_chars,
+        "model_may_abstain": settings.model_may_abstain,
         # An answer is one to three sentences (at most max_answer_words, ~90 words); tokens
         # beyond ~128 would be trimmed anyway and cost seconds each on a CPU.
         "max_new_tokens": min(settings.max_new_tokens, ANSWER_TOKEN_CAP),

@@ -176,9 +176,19 @@ def test_a_middling_match_missing_the_questions_subject_abstains() -> None:
     assert not covered.abstained and "12 public holidays" in covered.text
 
 
-def test_the_model_saying_it_cannot_find_it_abstains() -> None:
-    answer = engine("I can't find this in our policies.").answer(QUESTION, ASKER)
+def test_the_model_saying_it_cannot_find_it_abstains_where_its_refusals_are_trusted() -> None:
+    answer = engine("I can't find this in our policies.", model_may_abstain=True).answer(
+        QUESTION, ASKER
+    )
     assert answer.abstained and "#ask-people" in answer.text
+
+
+def test_a_model_declining_what_retrieval_answers_is_replaced_by_the_quote() -> None:
+    # By default abstaining is the retrieval rule's decision: it judged the question answerable,
+    # so the model's refusal gives way to the extractive answer, marked as a replaced draft.
+    answer = engine("I can't find this in our policies.").answer(QUESTION, ASKER)
+    assert not answer.abstained and answer.grounding_failed
+    assert answer.model_version == "extractive" and "16 weeks" in answer.text
 
 
 def test_extractive_backend_quotes_with_citations() -> None:
