@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from knowledge.answering.abstention import model_declined
+from knowledge.answering.context import compress
 from knowledge.answering.prompts import training_example
 from knowledge.generation.base import ChatMessage
 from knowledge.retrieval import Passage
@@ -232,9 +233,17 @@ def messages_json(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
     return [{"role": _ROLES[m.type], "content": str(m.content)} for m in messages]
 
 
-def to_record(example: Example, question: str, target: str, meta: dict[str, Any]) -> dict[str, Any]:
-    """The JSONL row: TRL conversational prompt-completion (plus `label` for KTO rows)."""
-    messages = messages_json(training_example(question, example.passages, target))
+def to_record(
+    example: Example, question: str, target: str, meta: dict[str, Any], *, context_chars: int = 0
+) -> dict[str, Any]:
+    """The JSONL row: TRL conversational prompt-completion (plus `label` for KTO rows).
+
+    With `context_chars`, the passages are compressed exactly as the answer engine compresses
+    them for the model (the same function, the same budget)."""
+    passages: Sequence[Passage] = example.passages
+    if context_chars > 0:
+        passages = compress(question, passages, budget=context_chars)
+    messages = messages_json(training_example(question, passages, target))
     row: dict[str, Any] = {"prompt": messages[:-1], "completion": messages[-1:]}
     if example.label is not None:
         row["label"] = example.label

@@ -41,6 +41,11 @@ class DatasetOptions:
     this share of each split's supervised examples; hard negatives only fill the room the
     others leave. At 0.3 (really 0.37: refusing corrections were not counted) the month
     benchmark's adapter refused answerable questions on a corpus it never saw (BENCHMARKS.md)."""
+    context_chars: int | None = None
+    """Compress each prompt's passages to their question-relevant sentences within this many
+    characters, as the answer engine does before the model reads them (knowledge.answering.
+    context.compress), so the model trains on the prompt it is served. None: the setting
+    HELPBOT_CONTEXT_CHARS (default 2000); 0: whole passages."""
     raft_placements: int = 2
     """Answer examples per synthetic item in the train split, its passage at that many
     different positions among the distractors (RAFT positives weighted up: finding and quoting

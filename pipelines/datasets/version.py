@@ -40,6 +40,9 @@ def write_dataset(
     excluded: Counter[str],
 ) -> DatasetVersionInfo:
     names = [*options.names, *read_names(services.settings.pii_names_file)]
+    context_chars = (
+        services.settings.context_chars if options.context_chars is None else options.context_chars
+    )
     keep = services.settings.pii_keep
     by_id = {i.id: i for i in items}
     pii: Counter[str] = Counter()
@@ -80,7 +83,9 @@ def write_dataset(
                 "sources": cited_sources(target.text, example.passages),
                 "pii": dict(found),
             }
-            rows.append(to_record(example, question.text, target.text, meta))
+            rows.append(
+                to_record(example, question.text, target.text, meta, context_chars=context_chars)
+            )
             if name != "kto":
                 counts["by_source"][item.source] += 1
                 counts["by_label"][item.label] += 1
@@ -98,7 +103,8 @@ def write_dataset(
     now = datetime.now(UTC)
     dataset_id = f"ds-{now:%Y%m%d-%H%M%S}-{digest[:8]}"
     filters = {
-        "options": dataclasses.asdict(options) | {"names": len(names)},
+        "options": dataclasses.asdict(options)
+        | {"names": len(names), "context_chars": context_chars},
         "excluded": dict(excluded),
     }
     manifest = {

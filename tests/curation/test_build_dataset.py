@@ -238,3 +238,38 @@ class _Later(datetime):
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> _Later:  # type: ignore[override]
         return cls(2099, 1, 1, tzinfo=tz)
+
+
+def test_prompts_hold_the_compressed_context_the_engine_serves(services: Services) -> None:
+    # The answer engine shows the model the passages' question-relevant sentences within
+    # HELPBOT_CONTEXT_CHARS; a dataset's prompts must be built the same way, or the adapter
+    # trains on prompts it is never served.
+    _seed(services)
+    whole = build_dataset(services, built_by="ana", options=DatasetOptions(**FAST, context_chars=0))
+    small = build_dataset(
+        services, built_by="ana", options=DatasetOptions(**FAST, context_chars=120)
+    )
+    assert (
+        json.loads((small.path / "manifest.json").read_text())["filters"]["options"][
+            "context_chars"
+        ]
+        == 120
+    )
+    assert (
+        json.loads((whole.path / "manifest.json").read_text())["filters"]["options"][
+            "context_chars"
+        ]
+        == 0
+    )
+
+    def prompts(info: Any) -> dict[tuple[str, str], str]:
+        return {
+            (r["meta"]["item_id"], r["completion"][0]["content"]): r["prompt"][-1]["content"]
+            for r in _rows(info.path, "train.jsonl")
+        }
+
+    full, compressed = prompts(whole), prompts(small)
+    assert full.keys() == compressed.keys()
+    assert all(len(compressed[key]) <= len(full[key]) for key in full)
+    assert any(len(compressed[key]) < len(full[key]) for key in full)
+    assert any(LEAVE.text in prompt for prompt in full.values())
