@@ -46,10 +46,10 @@ def services_in(data_dir: Path) -> Any:
     return Services.from_settings(Settings(data_dir=data_dir))
 
 
-def throughput(docs: int, sections: int) -> dict[str, Any]:
+def throughput(docs: int, sections: int, group_files: int = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_corpus(Path(tmp) / "corpus", docs, sections)
-        result = corpus_throughput(paths, Path(tmp) / "data")
+        result = corpus_throughput(paths, Path(tmp) / "data", group_files)
         assert result["failed_files"] == 0, result
         return {"docs": docs, **result}
 
@@ -221,7 +221,7 @@ def main() -> None:
             result = corpus_throughput(paths, data_dir, args.group_files)
             emit({"corpus": str(args.corpus), **result}, args.out)
         return
-    emit({"throughput": throughput(args.docs, args.sections)}, args.out)
+    emit({"throughput": throughput(args.docs, args.sections, args.group_files)}, args.out)
 
 
 if __name__ == "__main__":
