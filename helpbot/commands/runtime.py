@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import threading
@@ -19,6 +20,8 @@ from knowledge.answering.answer_types import AnswerService
 from knowledge.db.connection import DatabaseUnavailableError, wait_for_database
 from knowledge.services import Services
 from knowledge.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def _started_services() -> Services:
@@ -163,11 +166,28 @@ def up(
     """Run helpbot on this machine: the scheduler, the Slack bot when its tokens are set, and
     an interactive question prompt on a terminal."""
     if setup:
+        if admin_console:
+            _import_console_beside_setup()
         first_run_setup(setup)
     svc = _started_services()
     prompt = sys.stdin.isatty()
     with logs_to_file(svc.settings) if prompt else _no_log_file() as log_file:
         _up(svc, scheduler, admin_console, worker, prompt=prompt, log_file=log_file)
+
+
+def _import_console_beside_setup() -> threading.Thread:
+    """Import the console (gradio: seconds of CPU) in a thread while the set-up ingests, so the
+    prompt does not wait for it afterwards; the console itself starts after the set-up."""
+
+    def load() -> None:
+        try:
+            importlib.import_module("admin.__main__")
+        except Exception:  # the console's own start reports a failure plainly
+            logger.debug("console import beside the set-up failed", exc_info=True)
+
+    thread = threading.Thread(target=load, name="console-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def first_run_setup(folders: list[Path]) -> None:
