@@ -94,11 +94,8 @@ def register_version(
     return document, version
 
 
-def _register(
-    session: Session, source: SourceFile, parsed: ParsedDocument, options: IngestOptions
-) -> Document:
-    """Find or create the registry row; labels: explicit > file > existing > default."""
-    meta = parsed.meta
+def _document_of(session: Session, source: SourceFile, options: IngestOptions) -> Document:
+    """The file's registry row, created (unlabelled, default audiences) when it is new."""
     document = registry.by_source(session, source.uri)
     if document is None:
         document = registry.create(
@@ -109,6 +106,15 @@ def _register(
             owner=None,
             review_by=None,
         )
+    return document
+
+
+def _register(
+    session: Session, source: SourceFile, parsed: ParsedDocument, options: IngestOptions
+) -> Document:
+    """Find or create the registry row; labels: explicit > file > existing > default."""
+    meta = parsed.meta
+    document = _document_of(session, source, options)
     document.audiences = list(
         options.audiences or meta.audiences or document.audiences or options.default_audiences
     )
@@ -150,16 +156,7 @@ def record_failure(
 ) -> FileResult:
     """Record a file's failure on its document (created if new) and on its failed version."""
     with db.session() as session:
-        document = registry.by_source(session, source.uri)
-        if document is None:
-            document = registry.create(
-                session,
-                source_uri=source.uri,
-                stem=Path(source.name).stem,
-                audiences=options.default_audiences,
-                owner=None,
-                review_by=None,
-            )
+        document = _document_of(session, source, options)
         registry.record_failure(session, document, error)
         if prepared is not None:
             for version in document.versions:
