@@ -3,9 +3,7 @@ component does, and a component built without Settings behaves as one built from
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,17 +22,9 @@ from pipelines.worker.loop import WorkerOptions
 from pipelines.worker.process import options_from
 from tests.answering.fakes import FixedRetriever
 from tests.answering.passages import PARENTAL
+from tests.environment import clean_environment  # noqa: F401 - autouse fixture
 
 QUESTION = "How much paid parental leave does a non-birthing parent get?"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No HELPBOT_ variable and no .env file: every setting is its default."""
-    for name in list(os.environ):
-        if name.startswith("HELPBOT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 class RecordingStore:

@@ -19,18 +19,10 @@ from knowledge.db import admins, jobs, registry
 from knowledge.services import Services
 from knowledge.settings import Settings
 from tests.admin.conftest import add_exchange
+from tests.chromium import CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PASSWORD = "correct horse battery"
 REMOTE = "# Remote work\n\n## Days at home\nYou may work from home up to three days a week.\n"

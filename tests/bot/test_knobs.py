@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from tests.bot import slack_payloads as p
 from tests.bot.conftest import MANAGER, BotFactory, Clock
 from tests.bot.fake_answers import FakeAnswerService
 from tests.bot.fake_slack_api import FakeSlackApi
+from tests.environment import clean_environment  # noqa: F401 - autouse fixture
 
 KNOBS = [
     ("SLACK_ANSWER_WORKERS", "3", "answer_workers", 3),
@@ -40,15 +39,6 @@ KNOBS = [
     ("SLACK_OUTBOX_CLAIM_TIMEOUT_SECONDS", "90", "outbox_claim_timeout_s", 90.0),
 ]
 """(variable without the HELPBOT_ prefix, its value, the BotConfig field, what it becomes)."""
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No HELPBOT_ variable and no .env file: every setting is its default."""
-    for name in list(os.environ):
-        if name.startswith("HELPBOT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.mark.parametrize(("variable", "value", "field", "expected"), KNOBS)

@@ -22,20 +22,12 @@ from tests.bot.conftest import CHANNEL, EMPLOYEE, make_config
 from tests.bot.fake_slack_api import BOT_USER_ID, FakeSlackApi
 from tests.bot.helpers import block_texts, bot_replies, buttons, shown
 from tests.bot.thread_picture import Post, block, render_thread
+from tests.chromium import CHROMIUM, FLAGS
 from tests.sample_knowledge import handbook_services
 
 QUESTION = "How much parental leave do I get?"
 FOLLOW_UP = "And the non-birthing parent?"
 PICTURE = Path(__file__).resolve().parents[2] / "docs" / "slack-thread.png"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NAMES = {BOT_USER_ID: "helpbot", EMPLOYEE: "Sam"}
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
