@@ -17,6 +17,7 @@ from helpbot.tables import id_table
 from knowledge.ingest import FileResult, SourceFile, walk
 from knowledge.redaction import display_value
 from knowledge.retrieval import Passage
+from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.stores.base import EVERYONE
 
@@ -32,12 +33,7 @@ def ingest(
 ) -> None:
     """Parse, chunk, embed and index documents; unchanged files are skipped (a --review-by
     for one records a new review date: see `helpbot docs review`)."""
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        err.print(f"[red]not found:[/] {', '.join(map(str, missing))}")
-        raise typer.Exit(2)
-    svc = services()
-    files = list(walk(paths))
+    _require_paths(paths)  # before any set-up: a typo costs nothing
     overrides: dict[str, Any] = {"actor": "cli"}
     if audience:
         overrides["audiences"] = tuple(audience)
@@ -45,6 +41,24 @@ def ingest(
         overrides["owner"] = owner
     if review_by:
         overrides["review_by"] = date.fromisoformat(review_by)
+    ingest_paths(services(), paths, overrides, as_json=as_json)
+
+
+def _require_paths(paths: list[Path]) -> None:
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]not found:[/] {', '.join(map(str, missing))}")
+        raise typer.Exit(2)
+
+
+def ingest_paths(
+    svc: Services, paths: list[Path], overrides: dict[str, Any], *, as_json: bool = False
+) -> None:
+    """`helpbot ingest`'s work on given services (`helpbot up --setup` passes its own): the
+    files with a progress bar and a line each, the summary, exit status 1 when one failed
+    (2 when a path does not exist)."""
+    _require_paths(paths)
+    files = list(walk(paths))
     results: list[FileResult] = []
     with writing(svc):
         with progress() as bar:

@@ -165,11 +165,12 @@ def up(
 ) -> None:
     """Run helpbot on this machine: the scheduler, the Slack bot when its tokens are set, and
     an interactive question prompt on a terminal."""
+    svc: Services | None = None
     if setup:
         if admin_console:
             _import_console_beside_setup()
-        first_run_setup(setup)
-    svc = _started_services()
+        svc = first_run_setup(setup)
+    svc = svc or _started_services()
     prompt = sys.stdin.isatty()
     with logs_to_file(svc.settings) if prompt else _no_log_file() as log_file:
         _up(svc, scheduler, admin_console, worker, prompt=prompt, log_file=log_file)
@@ -190,24 +191,26 @@ def _import_console_beside_setup() -> threading.Thread:
     return thread
 
 
-def first_run_setup(folders: list[Path]) -> None:
+def first_run_setup(folders: list[Path]) -> Services:
     """What `make run` did in four processes: the migrations (with the first database use), the
     ingest of `folders` and watching them, with the one-time model conversion beside them and
     its progress line after. A failed file or an unpreparable model stops here, as the
-    Makefile steps did."""
-    from helpbot.commands.knowledge import ingest
+    Makefile steps did. Returns the services it built, which `up` then answers with (one
+    database, store and embedding model for the whole process)."""
+    from helpbot.commands.knowledge import ingest_paths
     from helpbot.commands.models import ChatModelPreparation
 
     svc = services()
     svc.db  # noqa: B018 - the migrations, before two threads use the database
     model = ChatModelPreparation(svc.settings).start()  # converts beside the ingest (2 cores)
     try:
-        ingest(folders)
+        ingest_paths(svc, folders, {"actor": "cli"})
         _watch(svc, folders)
     finally:
         prepared = model.finish()  # a failed ingest still waits: no half-written model folder
     if not prepared:
         raise typer.Exit(1)
+    return svc
 
 
 def _watch(svc: Services, folders: list[Path]) -> None:
